@@ -1,0 +1,204 @@
+//! Inference engines: all answer the same question through [`InferenceEngine`].
+//!
+//! - [`JunctionTree`]: compiled once per network (Hugin architecture), then each query copies the
+//!   compiled clique tables and propagates evidence. The default.
+//! - [`VariableElimination`]: no compilation; per query, prunes barren variables and evidence
+//!   that hard evidence separates from the targets, then eliminates in greedy min-fill order.
+//! - [`Enumeration`]: brute force over the joint, for small networks; the oracle in tests.
+
+mod enumeration;
+mod junction_tree;
+mod variable_elimination;
+
+pub use enumeration::Enumeration;
+pub use junction_tree::{Budget, CostEstimate, JunctionTree};
+pub use variable_elimination::VariableElimination;
+
+use crate::evidence::Evidence;
+use crate::model::{Network, VarId};
+use std::fmt;
+use std::str::FromStr;
+
+/// Why a query could not be answered.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InferenceError {
+    /// The evidence has probability zero under the model.
+    #[error("evidence is impossible: P(e)=0 under this network (evidence: {evidence})")]
+    ImpossibleEvidence {
+        /// The evidence, described with names.
+        evidence: String,
+    },
+    /// The junction tree would not fit the memory budget.
+    #[error(
+        "the junction tree of '{network}' needs {estimate}, over the memory budget of {budget}; raise the budget or use a sampling engine"
+    )]
+    OverBudget {
+        /// The network.
+        network: String,
+        /// What the tree would cost.
+        estimate: CostEstimate,
+        /// The budget, formatted.
+        budget: String,
+    },
+    /// The joint distribution is too large to enumerate.
+    #[error("'{network}' has {n_joint_states:e} joint states, too many to enumerate (limit {limit})")]
+    TooLargeToEnumerate {
+        /// The network.
+        network: String,
+        /// Product of all cardinalities.
+        n_joint_states: f64,
+        /// The limit.
+        limit: usize,
+    },
+    /// A variable id or state index that is not part of this engine's network.
+    #[error("{0} does not belong to this network")]
+    ForeignId(String),
+}
+
+/// Posterior marginals of the requested variables and the log-probability of the evidence.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Posteriors {
+    ln_p_evidence: f64,
+    marginals: Vec<(VarId, Vec<f64>)>,
+}
+
+impl Posteriors {
+    pub(crate) fn new(ln_p_evidence: f64, marginals: Vec<(VarId, Vec<f64>)>) -> Posteriors {
+        Posteriors {
+            ln_p_evidence,
+            marginals,
+        }
+    }
+
+    /// `ln P(e)`: the natural log of the probability of the evidence, soft evidence multiplied in.
+    pub fn ln_p_evidence(&self) -> f64 {
+        self.ln_p_evidence
+    }
+
+    /// `P(var | e)` over `var`'s states, if `var` was a target.
+    pub fn marginal(&self, var: VarId) -> Option<&[f64]> {
+        self.marginals
+            .iter()
+            .find(|(v, _)| *v == var)
+            .map(|(_, p)| p.as_slice())
+    }
+
+    /// All marginals in target order.
+    pub fn iter(&self) -> impl Iterator<Item = (VarId, &[f64])> {
+        self.marginals.iter().map(|(v, p)| (*v, p.as_slice()))
+    }
+}
+
+/// One exact or approximate way of computing posteriors. Engines are immutable after
+/// construction, so one engine serves concurrent queries.
+pub trait InferenceEngine: Send + Sync {
+    /// `P(t | e)` for each target `t` (all variables if `targets` is empty) and `ln P(e)`.
+    ///
+    /// # Errors
+    /// [`InferenceError::ImpossibleEvidence`] when `P(e) = 0`; [`InferenceError::ForeignId`]
+    /// for ids that are not from this engine's network.
+    fn posteriors(&self, evidence: &Evidence, targets: &[VarId])
+    -> Result<Posteriors, InferenceError>;
+
+    /// The network the engine answers for.
+    fn network(&self) -> &Network;
+
+    /// Which engine this is.
+    fn kind(&self) -> EngineKind;
+}
+
+/// The engines a caller can choose by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EngineKind {
+    /// Junction tree (`jt`).
+    JunctionTree,
+    /// Variable elimination (`ve`).
+    VariableElimination,
+    /// Enumeration of the joint (`enum`), for small networks.
+    Enumeration,
+}
+
+impl EngineKind {
+    /// The short name used on the command line and in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EngineKind::JunctionTree => "jt",
+            EngineKind::VariableElimination => "ve",
+            EngineKind::Enumeration => "enum",
+        }
+    }
+}
+
+impl fmt::Display for EngineKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for EngineKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "jt" | "junction-tree" => Ok(EngineKind::JunctionTree),
+            "ve" | "variable-elimination" => Ok(EngineKind::VariableElimination),
+            "enum" | "enumeration" => Ok(EngineKind::Enumeration),
+            other => Err(format!(
+                "unknown engine '{other}' (valid: jt, ve, enum)"
+            )),
+        }
+    }
+}
+
+/// Checks that every evidence and target id belongs to `network`.
+pub(crate) fn check_ids(
+    network: &Network,
+    evidence: &Evidence,
+    targets: &[VarId],
+) -> Result<(), InferenceError> {
+    let n = network.n_variables();
+    for var in evidence.variables().chain(targets.iter().copied()) {
+        if var.index() >= n {
+            return Err(InferenceError::ForeignId(format!("variable {var}")));
+        }
+    }
+    for (&var, &state) in evidence.hard() {
+        if state >= network.cardinality(var) {
+            return Err(InferenceError::ForeignId(format!("state {state} of {var}")));
+        }
+    }
+    for (&var, values) in evidence.soft() {
+        if values.len() != network.cardinality(var) {
+            return Err(InferenceError::ForeignId(format!("likelihood of {var}")));
+        }
+    }
+    Ok(())
+}
+
+/// The targets to answer: all variables when none are named, else the named ones deduplicated.
+pub(crate) fn resolve_targets(network: &Network, targets: &[VarId]) -> Vec<VarId> {
+    if targets.is_empty() {
+        return network.variable_ids().collect();
+    }
+    let mut seen = vec![false; network.n_variables()];
+    targets
+        .iter()
+        .copied()
+        .filter(|t| !std::mem::replace(&mut seen[t.index()], true))
+        .collect()
+}
+
+/// Divides `values` by their sum and returns the sum.
+pub(crate) fn normalize(values: &mut [f64]) -> f64 {
+    let sum: f64 = values.iter().sum();
+    if sum > 0.0 {
+        values.iter_mut().for_each(|v| *v /= sum);
+    }
+    sum
+}
+
+pub(crate) fn impossible(network: &Network, evidence: &Evidence) -> InferenceError {
+    InferenceError::ImpossibleEvidence {
+        evidence: evidence.describe(network),
+    }
+}

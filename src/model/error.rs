@@ -1,0 +1,194 @@
+use std::fmt;
+
+/// The valid names offered in an "unknown name" error, with the closest one first when a
+/// near match exists.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Choices {
+    names: Vec<String>,
+    closest: Option<String>,
+}
+
+/// Listing more names than this makes an error message unreadable (link has 724 variables).
+const MAX_LISTED: usize = 24;
+
+impl Choices {
+    /// Collects the valid names and picks the one closest to `wanted`, if any is close.
+    pub fn new<'a>(wanted: &str, names: impl Iterator<Item = &'a str>) -> Choices {
+        let names: Vec<String> = names.map(str::to_string).collect();
+        let wanted_lower = wanted.to_lowercase();
+        let closest = names
+            .iter()
+            .map(|n| (edit_distance(&wanted_lower, &n.to_lowercase()), n))
+            .filter(|(d, n)| *d <= n.chars().count().max(wanted.chars().count()) / 3)
+            .min_by_key(|(d, _)| *d)
+            .map(|(_, n)| n.clone());
+        Choices { names, closest }
+    }
+
+    /// All valid names.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The valid name closest to the one asked for, if one is close.
+    pub fn closest(&self) -> Option<&str> {
+        self.closest.as_deref()
+    }
+}
+
+impl fmt::Display for Choices {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(closest) = &self.closest {
+            write!(f, "did you mean '{closest}'? ")?;
+        }
+        write!(f, "valid: ")?;
+        for (i, name) in self.names.iter().take(MAX_LISTED).enumerate() {
+            if i > 0 {
+                write!(f, ", ")?;
+            }
+            write!(f, "{name}")?;
+        }
+        if self.names.len() > MAX_LISTED {
+            write!(f, ", … and {} more", self.names.len() - MAX_LISTED)?;
+        }
+        Ok(())
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1; b.len() + 1];
+        for (j, &cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != cb);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+/// Why a network, a name lookup or a CPT was rejected.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ModelError {
+    /// Two variables share a name.
+    #[error("variable '{name}' is declared twice")]
+    DuplicateVariable {
+        /// The repeated name.
+        name: String,
+    },
+    /// A variable declares the same state twice.
+    #[error("variable '{variable}' declares state '{state}' twice")]
+    DuplicateState {
+        /// The variable.
+        variable: String,
+        /// The repeated state.
+        state: String,
+    },
+    /// A variable has no states.
+    #[error("variable '{variable}' has no states")]
+    NoStates {
+        /// The variable.
+        variable: String,
+    },
+    /// A name that is not a variable of the network.
+    #[error("unknown variable '{name}' ({choices})")]
+    UnknownVariable {
+        /// The name asked for.
+        name: String,
+        /// The valid names.
+        choices: Choices,
+    },
+    /// A state name that the variable does not have.
+    #[error("variable '{variable}' has no state '{state}' ({choices})")]
+    UnknownState {
+        /// The variable.
+        variable: String,
+        /// The state asked for.
+        state: String,
+        /// The valid states.
+        choices: Choices,
+    },
+    /// A variable without a probability table.
+    #[error("variable '{variable}' has no probability table")]
+    MissingCpt {
+        /// The variable.
+        variable: String,
+    },
+    /// Two probability tables for one variable.
+    #[error("variable '{variable}' has two probability tables")]
+    DuplicateCpt {
+        /// The variable.
+        variable: String,
+    },
+    /// A parent listed twice, or a variable listed as its own parent.
+    #[error("probability table of '{variable}' lists '{parent}' as a parent twice or of itself")]
+    BadParent {
+        /// The child.
+        variable: String,
+        /// The offending parent.
+        parent: String,
+    },
+    /// The number of table entries does not match the cardinalities.
+    #[error(
+        "probability table of '{variable}' has {found} entries, expected {expected} ({shape})"
+    )]
+    CptShape {
+        /// The child.
+        variable: String,
+        /// Entries required by the cardinalities.
+        expected: usize,
+        /// Entries given.
+        found: usize,
+        /// The shape, spelled out.
+        shape: String,
+    },
+    /// A negative, infinite or NaN entry.
+    #[error(
+        "probability table of '{variable}' at {configuration}, state '{state}': {value} is not a probability"
+    )]
+    InvalidProbability {
+        /// The child.
+        variable: String,
+        /// The parent configuration, e.g. `(smoke=yes)`.
+        configuration: String,
+        /// The parent configuration's index (last parent fastest).
+        configuration_index: usize,
+        /// The child state.
+        state: String,
+        /// The entry.
+        value: f64,
+    },
+    /// A parent configuration whose distribution does not sum to 1 (within 1e-6).
+    #[error(
+        "probability table of '{variable}' at {configuration} sums to {sum}, not 1 (tolerance 1e-6)"
+    )]
+    NotNormalized {
+        /// The child.
+        variable: String,
+        /// The parent configuration.
+        configuration: String,
+        /// The parent configuration's index (last parent fastest).
+        configuration_index: usize,
+        /// The sum found.
+        sum: f64,
+    },
+    /// A table too large to allocate.
+    #[error("probability table of '{variable}' would have {entries:e} entries, over the limit of {limit}")]
+    TableTooLarge {
+        /// The child.
+        variable: String,
+        /// Entries the shape implies.
+        entries: f64,
+        /// The limit.
+        limit: usize,
+    },
+    /// The parent relation has a directed cycle.
+    #[error("the network has a directed cycle: {}", .cycle.join(" -> "))]
+    Cycle {
+        /// The variables on the cycle, the first repeated at the end.
+        cycle: Vec<String>,
+    },
+}
