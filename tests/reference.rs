@@ -73,7 +73,7 @@ fn check_network(bif: &Path, refs: &Path) {
             }
         }
     }
-    eprintln!("{name}: 25 cases match the reference (jt, ve)");
+    eprintln!("{stem} ({name}): 25 cases match the reference (jt, ve)");
 }
 
 #[test]

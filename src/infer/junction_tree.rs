@@ -21,7 +21,7 @@ use crate::factor::{Factor, Projection};
 use crate::graph::{Graph, Heuristic, clique_tree, table_entries, triangulate};
 use crate::model::{Network, VarId};
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// How much memory a compiled junction tree may take.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -189,6 +189,19 @@ struct Edge {
     from_child: Projection,
     /// parent clique → separator.
     from_parent: Projection,
+    /// No CPT multiplied into the child's subtree is the CPT of a separator variable. Then,
+    /// without evidence in that subtree, the collect message is all ones (the subtree's CPTs
+    /// sum out to one, as barren nodes do) and need not be computed.
+    barren_below: bool,
+}
+
+/// One query's tables, kept for reuse: allocating hundreds of MiB per query costs more in
+/// page faults than the copy itself.
+#[derive(Debug, Default)]
+struct Workspace {
+    tables: Vec<f64>,
+    separators: Vec<f64>,
+    message: Vec<f64>,
 }
 
 /// A compiled junction tree: immutable, shared between queries (wrap it in an `Arc`).
@@ -208,6 +221,8 @@ pub struct JunctionTree {
     separator_len: usize,
     max_separator_len: usize,
     estimate: CostEstimate,
+    /// Idle workspaces; a query takes one (or makes one) and puts it back.
+    pool: Mutex<Vec<Workspace>>,
 }
 
 impl JunctionTree {
@@ -257,9 +272,11 @@ impl JunctionTree {
         };
 
         let mut initial = vec![1.0; offset];
+        let mut assigned: Vec<Vec<VarId>> = vec![Vec::new(); scopes.len()];
         for var in network.variable_ids() {
             let family = Factor::from_cpt(&network, var);
             let c = smallest_holding(family.vars());
+            assigned[c].push(var);
             let clique = &cliques[c];
             let projection = Projection::new(&scopes[c], &cards_of(&scopes[c]), family.vars());
             projection.multiply(
@@ -296,10 +313,24 @@ impl JunctionTree {
                     len,
                     from_child,
                     from_parent,
+                    barren_below: false,
                 });
                 separator_offset += len;
                 queue.push_back(c);
             }
+        }
+        // Children of separator variables assigned below each edge, deepest edges first.
+        let mut below: Vec<Vec<VarId>> = assigned;
+        for e in (0..edges.len()).rev() {
+            let (c, p) = (edges[e].child, edges[e].parent);
+            let shared: Vec<VarId> = scopes[c]
+                .iter()
+                .copied()
+                .filter(|v| scopes[p].binary_search(v).is_ok())
+                .collect();
+            edges[e].barren_below = !below[c].iter().any(|v| shared.contains(v));
+            let moved = std::mem::take(&mut below[c]);
+            below[p].extend(moved);
         }
         let home = network
             .variable_ids()
@@ -320,6 +351,7 @@ impl JunctionTree {
             separator_len: separator_offset,
             max_separator_len,
             estimate,
+            pool: Mutex::new(Vec::new()),
         })
     }
 
@@ -355,32 +387,84 @@ impl InferenceEngine for JunctionTree {
         let network = &*self.network;
         check_ids(network, evidence, targets)?;
         let targets = resolve_targets(network, targets);
-        let mut tables = self.initial.clone();
-        let mut separators = vec![0.0; self.separator_len];
-        let mut message = vec![0.0; self.max_separator_len];
+        let mut workspace = self.pool.lock().map(|mut p| p.pop()).ok().flatten().unwrap_or_default();
+        let result = self.propagate(&mut workspace, evidence, &targets);
+        if let Ok(mut pool) = self.pool.lock() {
+            pool.push(workspace);
+        }
+        result
+    }
 
+    fn network(&self) -> &Network {
+        &self.network
+    }
+
+    fn kind(&self) -> super::EngineKind {
+        super::EngineKind::JunctionTree
+    }
+}
+
+impl JunctionTree {
+    fn propagate(
+        &self,
+        workspace: &mut Workspace,
+        evidence: &Evidence,
+        targets: &[VarId],
+    ) -> Result<Posteriors, InferenceError> {
+        let network = &*self.network;
+        let Workspace {
+            tables,
+            separators,
+            message,
+        } = workspace;
+        tables.clear();
+        tables.extend_from_slice(&self.initial);
+        separators.clear();
+        separators.resize(self.separator_len, 1.0);
+        message.resize(self.max_separator_len, 0.0);
+
+        // Which cliques have evidence in their subtree (edges are in breadth-first order).
+        let mut evidence_below = vec![false; self.cliques.len()];
         for var in evidence.variables() {
             let likelihood = evidence
                 .likelihood(var, network.cardinality(var))
                 .expect("var has a finding");
             let (c, projection) = &self.home[var.index()];
-            projection.multiply(self.table(&mut tables, *c), &likelihood);
+            projection.multiply(self.table(tables, *c), &likelihood);
+            evidence_below[*c] = true;
+        }
+        for edge in self.edges.iter().rev() {
+            if evidence_below[edge.child] {
+                evidence_below[edge.parent] = true;
+            }
         }
 
+        // A skipped subtree sums to one as a whole, so the scales divided out of messages
+        // inside it must not count towards P(e); the messages are still needed to distribute.
+        let mut inside_skipped = vec![false; self.cliques.len()];
+        for edge in &self.edges {
+            let skipped = edge.barren_below && !evidence_below[edge.child];
+            inside_skipped[edge.child] = skipped || inside_skipped[edge.parent];
+        }
         let mut ln_p_evidence = 0.0;
         for edge in self.edges.iter().rev() {
+            if edge.barren_below && !evidence_below[edge.child] {
+                continue;
+            }
             let separator = &mut separators[edge.offset..edge.offset + edge.len];
-            let child = self.table(&mut tables, edge.child);
+            let child = self.table(tables, edge.child);
             edge.from_child.sum_into(child, separator);
             let z = normalize(separator);
             if z <= 0.0 || !z.is_finite() {
                 return Err(impossible(network, evidence));
             }
-            ln_p_evidence += z.ln();
+            if !inside_skipped[edge.child] {
+                ln_p_evidence += z.ln();
+            }
             edge.from_parent
-                .multiply(self.table(&mut tables, edge.parent), separator);
+                .multiply(self.table(tables, edge.parent), separator);
         }
-        let z_root = normalize(self.table(&mut tables, self.root));
+        let z_root = normalize(self.table(tables, self.root));
         if z_root <= 0.0 || !z_root.is_finite() {
             return Err(impossible(network, evidence));
         }
@@ -388,7 +472,7 @@ impl InferenceEngine for JunctionTree {
 
         // Distribute only into cliques that lead to a target's home clique.
         let mut needed = vec![false; self.cliques.len()];
-        for t in &targets {
+        for t in targets {
             let mut c = self.home[t.index()].0;
             while !needed[c] {
                 needed[c] = true;
@@ -403,7 +487,7 @@ impl InferenceEngine for JunctionTree {
                 continue;
             }
             let new = &mut message[..edge.len];
-            let (child, parent) = self.pair(&mut tables, edge.child, edge.parent);
+            let (child, parent) = self.pair(tables, edge.child, edge.parent);
             edge.from_parent.sum_into(parent, new);
             let old = &separators[edge.offset..edge.offset + edge.len];
             // Where the old message is 0 the child table is 0 too, so the ratio there is moot.
@@ -425,13 +509,5 @@ impl InferenceEngine for JunctionTree {
             })
             .collect();
         Ok(Posteriors::new(ln_p_evidence, marginals))
-    }
-
-    fn network(&self) -> &Network {
-        &self.network
-    }
-
-    fn kind(&self) -> super::EngineKind {
-        super::EngineKind::JunctionTree
     }
 }

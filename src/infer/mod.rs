@@ -11,7 +11,7 @@ mod junction_tree;
 mod variable_elimination;
 
 pub use enumeration::Enumeration;
-pub use junction_tree::{Budget, CostEstimate, JunctionTree};
+pub use junction_tree::{Budget, CostEstimate, JunctionTree, format_bytes};
 pub use variable_elimination::VariableElimination;
 
 use crate::evidence::Evidence;

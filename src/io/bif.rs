@@ -4,7 +4,8 @@
 //! Accepted: `network`, `variable` (`type discrete [ n ] { … }`, with or without spaces and
 //! commas), `probability ( child | parents )` with `table`, per-configuration rows and
 //! `default`, `property` anywhere in a block (kept verbatim), `//` and `/* */` comments,
-//! quoted or bare names. A bare name is any run of characters other than white space and
+//! quoted or bare names. A network called `unknown` (the repository's placeholder) or
+//! without a `network` block takes its name from the file. A bare name is any run of characters other than white space and
 //! `{ } ( ) [ ] ; , | "`, so state names such as `Asy/Patch`, `<5`, `5-12` and `12+` read as
 //! written.
 //!
@@ -648,13 +649,14 @@ pub fn read_bif(text: &str, source: &str) -> Result<Network, ReadError> {
             }
         }
     }
-    let (name, properties) = network.unwrap_or_else(|| {
-        let stem = std::path::Path::new(source)
+    let (mut name, properties) = network.unwrap_or_default();
+    // The repository files all say `network unknown`; the file name says more.
+    if name.is_empty() || name == "unknown" {
+        name = std::path::Path::new(source)
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        (stem, Vec::new())
-    });
+            .unwrap_or(name);
+    }
     let mut builder = NetworkBuilder::new(name);
     builder.set_properties(properties);
     let mut declared_at = Vec::with_capacity(variables.len());

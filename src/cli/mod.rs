@@ -1,0 +1,231 @@
+//! The command line. Parses arguments (clap), resolves names against the network once, calls
+//! the library, renders tables or JSON. Exit codes: 0 success, 1 failure, 2 usage error.
+
+mod info;
+mod query;
+mod render;
+mod update;
+
+use anyhow::{Result, bail};
+use clap::{Args, Parser, Subcommand};
+use credence::infer::Budget;
+use credence::{
+    EngineKind, Enumeration, Evidence, InferenceEngine, JunctionTree, Network, VarId,
+    VariableElimination,
+};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Bayesian belief-network inference: exact posteriors for discrete networks in BIF or XMLBIF.
+#[derive(Parser, Debug)]
+#[command(
+    name = "credence",
+    version,
+    after_help = "Examples:\n  \
+        credence query networks/asia.bif -e smoke=yes\n  \
+        credence query networks/alarm.bif -e HRBP=HIGH --soft CO=0.2,0.3,0.5 --target LVFAILURE --json\n  \
+        credence update networks/asia.bif --cases cases.jsonl --out posteriors.jsonl\n  \
+        credence info networks/child.bif --dot > child.dot"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Posterior marginals (and ln P(evidence)) given hard and soft evidence.
+    Query(query::QueryArgs),
+    /// Apply many evidence cases, one JSON object per line, compiling the network once.
+    Update(update::UpdateArgs),
+    /// Describe a network: variables, arcs, parameters and the junction-tree cost.
+    Info(info::InfoArgs),
+}
+
+/// Options shared by every command that runs an engine.
+#[derive(Args, Debug, Clone)]
+pub struct EngineArgs {
+    /// Inference engine: jt (junction tree, compiled once; the default), ve (variable
+    /// elimination, pruned per query) or enum (brute-force enumeration, small networks only).
+    #[arg(long, default_value = "jt", value_parser = parse_engine)]
+    engine: EngineKind,
+
+    /// Refuse to compile a junction tree larger than this, e.g. 512MiB, 8GiB
+    /// [default: a quarter of physical memory].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    memory_budget: Option<u64>,
+}
+
+fn parse_engine(text: &str) -> Result<EngineKind, String> {
+    text.parse()
+}
+
+/// Parses `123`, `1.5e9`, `512MiB`, `2GiB`, `100MB`.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| c.is_ascii_alphabetic())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not a size (examples: 512MiB, 8GiB, 1e9)"))?;
+    let multiplier: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "m" | "mb" => 1e6,
+        "g" | "gb" => 1e9,
+        "t" | "tb" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1024f64.powi(2),
+        "gib" => 1024f64.powi(3),
+        "tib" => 1024f64.powi(4),
+        other => return Err(format!("unknown size unit '{other}' (use B, KiB, MiB, GiB, TiB, KB, MB, GB, TB)")),
+    };
+    let bytes = number * multiplier;
+    if !bytes.is_finite() || bytes < 0.0 {
+        return Err(format!("'{text}' is not a size"));
+    }
+    Ok(bytes as u64)
+}
+
+impl EngineArgs {
+    fn budget(&self) -> Budget {
+        self.memory_budget
+            .map(|max_bytes| Budget { max_bytes })
+            .unwrap_or_default()
+    }
+
+    /// Builds the chosen engine once; it then answers every query of the run.
+    fn build(&self, network: Arc<Network>) -> Result<Box<dyn InferenceEngine>> {
+        Ok(match self.engine {
+            EngineKind::JunctionTree => Box::new(JunctionTree::compile(network, &self.budget())?),
+            EngineKind::VariableElimination => Box::new(VariableElimination::new(network)),
+            EngineKind::Enumeration => Box::new(Enumeration::new(network)?),
+        })
+    }
+}
+
+/// Reads a network file; the error names the file.
+fn load_network(path: &Path) -> Result<Arc<Network>> {
+    Ok(Arc::new(credence::io::read_network(path)?))
+}
+
+/// `VAR=STATE` from `-e`.
+fn parse_assignment(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((var, state)) if !var.trim().is_empty() && !state.trim().is_empty() => {
+            Ok((var.trim().to_string(), state.trim().to_string()))
+        }
+        _ => Err(format!("expected VAR=STATE, got '{text}'")),
+    }
+}
+
+/// `VAR=L1,L2,...` from `--soft`.
+fn parse_likelihood(text: &str) -> Result<(String, Vec<f64>), String> {
+    let Some((var, values)) = text.split_once('=') else {
+        return Err(format!("expected VAR=L1,L2,..., got '{text}'"));
+    };
+    let values = values
+        .split(',')
+        .map(|v| {
+            v.trim()
+                .parse::<f64>()
+                .map_err(|_| format!("'{v}' in '{text}' is not a number"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((var.trim().to_string(), values))
+}
+
+/// Resolves named evidence against the network.
+fn build_evidence(
+    network: &Network,
+    hard: &[(String, String)],
+    soft: &[(String, Vec<f64>)],
+) -> Result<Evidence> {
+    let mut evidence = Evidence::new();
+    for (var, state) in hard {
+        evidence.observe_named(network, var, state)?;
+    }
+    for (var, values) in soft {
+        evidence.add_likelihood_named(network, var, values)?;
+    }
+    Ok(evidence)
+}
+
+fn resolve_targets(network: &Network, names: &[String]) -> Result<Vec<VarId>> {
+    names
+        .iter()
+        .map(|name| Ok(network.variable_id(name)?))
+        .collect()
+}
+
+fn ensure_file(path: &Path, what: &str) -> Result<()> {
+    if !path.exists() {
+        bail!("{what} '{}' does not exist", path.display());
+    }
+    Ok(())
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Query(args) => query::run(args),
+        Command::Update(args) => update::run(args),
+        Command::Info(args) => info::run(args),
+    }
+}
+
+/// Entry point: exit code 0 on success, 1 on failure (one sentence on stderr), 2 for usage.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return match error.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    ExitCode::SUCCESS
+                }
+                _ => ExitCode::from(2),
+            };
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            // Broken pipes (`credence ... | head`) are not failures worth a message.
+            if error
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {}", render::sentence(&error));
+            ExitCode::from(1)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("512MiB"), Ok(512 << 20));
+        assert_eq!(parse_size("2 GB"), Ok(2_000_000_000));
+        assert_eq!(parse_size("1e3"), Ok(1000));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("3 parsecs").is_err());
+    }
+
+    #[test]
+    fn assignments() {
+        assert_eq!(parse_assignment("a=b"), Ok(("a".into(), "b".into())));
+        assert_eq!(parse_assignment("Age=<5"), Ok(("Age".into(), "<5".into())));
+        assert!(parse_assignment("a").is_err());
+        assert_eq!(parse_likelihood("x=0.5, 1"), Ok(("x".into(), vec![0.5, 1.0])));
+        assert!(parse_likelihood("x=0.5,y").is_err());
+    }
+}

@@ -1,0 +1,94 @@
+//! Output: JSON objects (the stable contract) and tables for people.
+
+use credence::{EngineKind, Evidence, Network, Posteriors};
+use serde_json::{Map, Value, json};
+
+/// The error and its causes as one line.
+pub fn sentence(error: &anyhow::Error) -> String {
+    format!("{error:#}")
+}
+
+/// `{VAR: {STATE: P}}` in target order.
+pub fn posteriors_object(network: &Network, posteriors: &Posteriors) -> Value {
+    let mut by_variable = Map::new();
+    for (var, marginal) in posteriors.iter() {
+        let variable = network.variable(var);
+        let states: Map<String, Value> = variable
+            .states()
+            .iter()
+            .zip(marginal)
+            .map(|(state, &p)| (state.clone(), json!(p)))
+            .collect();
+        by_variable.insert(variable.name().to_string(), Value::Object(states));
+    }
+    Value::Object(by_variable)
+}
+
+/// The `query --json` object.
+pub fn query_json(network: &Network, engine: EngineKind, posteriors: &Posteriors) -> Value {
+    json!({
+        "network": network.name(),
+        "engine": engine.as_str(),
+        "log_p_evidence": posteriors.ln_p_evidence(),
+        "posteriors": posteriors_object(network, posteriors),
+    })
+}
+
+const BAR_WIDTH: usize = 30;
+
+/// A bar of `BAR_WIDTH` cells with eighth-cell resolution.
+fn bar(p: f64) -> String {
+    const PARTIAL: [char; 8] = [' ', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
+    let eighths = (p.clamp(0.0, 1.0) * (BAR_WIDTH * 8) as f64).round() as usize;
+    let mut out = "█".repeat(eighths / 8);
+    if eighths % 8 > 0 {
+        out.push(PARTIAL[eighths % 8]);
+    }
+    out
+}
+
+/// The human table: a heading, then each target's states with probability and bar.
+pub fn query_table(
+    network: &Network,
+    engine: EngineKind,
+    evidence: &Evidence,
+    posteriors: &Posteriors,
+) -> String {
+    let mut out = String::new();
+    let ln_p = posteriors.ln_p_evidence();
+    out.push_str(&format!(
+        "network {} · engine {} · evidence: {}\nln P(e) = {:.6} (P(e) = {:.6e})\n",
+        network.name(),
+        engine,
+        evidence.describe(network),
+        ln_p,
+        ln_p.exp()
+    ));
+    for (var, marginal) in posteriors.iter() {
+        let variable = network.variable(var);
+        let note = match (evidence.hard_state(var), evidence.soft().contains_key(&var)) {
+            (Some(_), _) => "  (observed)",
+            (None, true) => "  (soft evidence)",
+            _ => "",
+        };
+        out.push_str(&format!("\n{}{note}\n", variable.name()));
+        let width = variable.states().iter().map(|s| s.chars().count()).max().unwrap_or(0);
+        for (state, &p) in variable.states().iter().zip(marginal) {
+            out.push_str(&format!("  {state:<width$}  {p:.4}  {}\n", bar(p)));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bars_scale() {
+        assert_eq!(bar(0.0), "");
+        assert_eq!(bar(1.0).chars().count(), BAR_WIDTH);
+        assert_eq!(bar(0.5).chars().count(), BAR_WIDTH / 2);
+        assert_eq!(bar(1.0 / 240.0), "▏");
+    }
+}
