@@ -156,7 +156,11 @@ impl Evidence {
         }
         match self.soft.get_mut(&var) {
             Some(existing) => {
-                let product: Vec<f64> = existing.iter().zip(likelihood).map(|(a, b)| a * b).collect();
+                let product: Vec<f64> = existing
+                    .iter()
+                    .zip(likelihood)
+                    .map(|(a, b)| a * b)
+                    .collect();
                 if product.iter().all(|&v| v == 0.0) {
                     return Err(EvidenceError::ZeroLikelihood { variable: name() });
                 }

@@ -141,8 +141,8 @@ impl Factor {
         let mut cards = Vec::with_capacity(vars.capacity());
         let (mut i, mut j) = (0, 0);
         while i < self.vars.len() || j < other.vars.len() {
-            let take_self = j == other.vars.len()
-                || (i < self.vars.len() && self.vars[i] <= other.vars[j]);
+            let take_self =
+                j == other.vars.len() || (i < self.vars.len() && self.vars[i] <= other.vars[j]);
             if take_self {
                 if j < other.vars.len() && self.vars[i] == other.vars[j] {
                     j += 1;
@@ -458,7 +458,11 @@ mod tests {
                 .map(|b| f.vars()[b])
                 .collect();
             let got = f.marginalize_onto(&keep);
-            assert_eq!(got.values(), naive_marginal(&f, &keep).as_slice(), "{keep:?}");
+            assert_eq!(
+                got.values(),
+                naive_marginal(&f, &keep).as_slice(),
+                "{keep:?}"
+            );
         }
     }
 

@@ -101,10 +101,16 @@ fn shared_networks_match_references() {
         })
         .collect();
     names.sort();
-    assert!(!names.is_empty(), "no reference files in {}", shared.display());
+    assert!(
+        !names.is_empty(),
+        "no reference files in {}",
+        shared.display()
+    );
     for name in names {
         if SLOW.contains(&name.as_str()) && !slow_tests() {
-            eprintln!("SKIPPED {name}: set CREDENCE_SLOW_TESTS=1 to run it (CI does, in release mode)");
+            eprintln!(
+                "SKIPPED {name}: set CREDENCE_SLOW_TESTS=1 to run it (CI does, in release mode)"
+            );
             continue;
         }
         check_network(

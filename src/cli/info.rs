@@ -60,22 +60,55 @@ pub fn dot(network: &Network) -> String {
 fn summary(network: &Network) -> String {
     let mut out = String::new();
     let n = network.n_variables();
-    let max_in = network.variable_ids().map(|v| network.parents(v).len()).max().unwrap_or(0);
+    let max_in = network
+        .variable_ids()
+        .map(|v| network.parents(v).len())
+        .max()
+        .unwrap_or(0);
     let states: usize = network.variables().iter().map(|v| v.cardinality()).sum();
     let _ = writeln!(out, "network     {}", network.name());
     let _ = writeln!(out, "variables   {n} ({states} states in all)");
-    let _ = writeln!(out, "arcs        {} (at most {max_in} parents per variable)", network.n_arcs());
+    let _ = writeln!(
+        out,
+        "arcs        {} (at most {max_in} parents per variable)",
+        network.n_arcs()
+    );
     let _ = writeln!(out, "parameters  {} free", network.n_parameters());
     let cost = JunctionTree::estimate(network);
-    let _ = writeln!(out, "junction tree (exact inference, {:?} triangulation)", cost.heuristic);
+    let _ = writeln!(
+        out,
+        "junction tree (exact inference, {:?} triangulation)",
+        cost.heuristic
+    );
     let _ = writeln!(out, "  treewidth               {}", cost.treewidth);
     let _ = writeln!(out, "  cliques                 {}", cost.n_cliques);
-    let _ = writeln!(out, "  largest clique          {:.0} entries", cost.largest_clique_entries);
-    let _ = writeln!(out, "  clique entries in all   {:.0}", cost.total_clique_entries);
-    let _ = writeln!(out, "  separator entries       {:.0}", cost.total_separator_entries);
-    let _ = writeln!(out, "  memory (tree + 1 query) {}", credence::infer::format_bytes(cost.bytes));
+    let _ = writeln!(
+        out,
+        "  largest clique          {:.0} entries",
+        cost.largest_clique_entries
+    );
+    let _ = writeln!(
+        out,
+        "  clique entries in all   {:.0}",
+        cost.total_clique_entries
+    );
+    let _ = writeln!(
+        out,
+        "  separator entries       {:.0}",
+        cost.total_separator_entries
+    );
+    let _ = writeln!(
+        out,
+        "  memory (tree + 1 query) {}",
+        credence::infer::format_bytes(cost.bytes)
+    );
     out.push_str("\nvariables (states; parents)\n");
-    let width = network.variables().iter().map(|v| v.name().chars().count()).max().unwrap_or(0);
+    let width = network
+        .variables()
+        .iter()
+        .map(|v| v.name().chars().count())
+        .max()
+        .unwrap_or(0);
     for var in network.variable_ids() {
         let variable = network.variable(var);
         let parents: Vec<&str> = network
@@ -88,7 +121,11 @@ fn summary(network: &Network) -> String {
             "  {:<width$}  {}; {}",
             variable.name(),
             variable.states().join(", "),
-            if parents.is_empty() { "no parents".to_string() } else { parents.join(", ") }
+            if parents.is_empty() {
+                "no parents".to_string()
+            } else {
+                parents.join(", ")
+            }
         );
         if let Some(description) = variable.description() {
             let _ = writeln!(out, "  {:<width$}  {description}", "");
@@ -99,7 +136,11 @@ fn summary(network: &Network) -> String {
 
 pub fn run(args: InfoArgs) -> Result<ExitCode> {
     let network = load_network(&args.network)?;
-    let text = if args.dot { dot(&network) } else { summary(&network) };
+    let text = if args.dot {
+        dot(&network)
+    } else {
+        summary(&network)
+    };
     std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }

@@ -4,6 +4,7 @@
 mod info;
 mod query;
 mod render;
+mod timeline;
 mod update;
 
 use anyhow::{Result, bail};
@@ -26,7 +27,8 @@ use std::sync::Arc;
         credence query networks/asia.bif -e smoke=yes\n  \
         credence query networks/alarm.bif -e HRBP=HIGH --soft CO=0.2,0.3,0.5 --target LVFAILURE --json\n  \
         credence update networks/asia.bif --cases cases.jsonl --out posteriors.jsonl\n  \
-        credence info networks/child.bif --dot > child.dot"
+        credence info networks/child.bif --dot > child.dot\n  \
+        credence timeline networks/sino_russian_partnership.bif \\\n      networks/sino_russian_partnership.timeline.jsonl --target scenario"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -41,6 +43,8 @@ enum Command {
     Update(update::UpdateArgs),
     /// Describe a network: variables, arcs, parameters and the junction-tree cost.
     Info(info::InfoArgs),
+    /// Apply dated evidence items one by one and show how a target's posterior moves.
+    Timeline(timeline::TimelineArgs),
 }
 
 /// Options shared by every command that runs an engine.
@@ -64,9 +68,10 @@ fn parse_engine(text: &str) -> Result<EngineKind, String> {
 /// Parses `123`, `1.5e9`, `512MiB`, `2GiB`, `100MB`.
 fn parse_size(text: &str) -> Result<u64, String> {
     let text = text.trim();
+    // The unit is the trailing run of letters, so that `1e3` stays a number.
     let split = text
-        .find(|c: char| c.is_ascii_alphabetic())
-        .unwrap_or(text.len());
+        .trim_end_matches(|c: char| c.is_ascii_alphabetic())
+        .len();
     let (number, unit) = text.split_at(split);
     let number: f64 = number
         .trim()
@@ -82,7 +87,11 @@ fn parse_size(text: &str) -> Result<u64, String> {
         "mib" => 1024f64.powi(2),
         "gib" => 1024f64.powi(3),
         "tib" => 1024f64.powi(4),
-        other => return Err(format!("unknown size unit '{other}' (use B, KiB, MiB, GiB, TiB, KB, MB, GB, TB)")),
+        other => {
+            return Err(format!(
+                "unknown size unit '{other}' (use B, KiB, MiB, GiB, TiB, KB, MB, GB, TB)"
+            ));
+        }
     };
     let bytes = number * multiplier;
     if !bytes.is_finite() || bytes < 0.0 {
@@ -174,6 +183,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Query(args) => query::run(args),
         Command::Update(args) => update::run(args),
         Command::Info(args) => info::run(args),
+        Command::Timeline(args) => timeline::run(args),
     }
 }
 
@@ -225,7 +235,10 @@ mod tests {
         assert_eq!(parse_assignment("a=b"), Ok(("a".into(), "b".into())));
         assert_eq!(parse_assignment("Age=<5"), Ok(("Age".into(), "<5".into())));
         assert!(parse_assignment("a").is_err());
-        assert_eq!(parse_likelihood("x=0.5, 1"), Ok(("x".into(), vec![0.5, 1.0])));
+        assert_eq!(
+            parse_likelihood("x=0.5, 1"),
+            Ok(("x".into(), vec![0.5, 1.0]))
+        );
         assert!(parse_likelihood("x=0.5,y").is_err());
     }
 }

@@ -41,7 +41,7 @@ fn bar(p: f64) -> String {
     const PARTIAL: [char; 8] = [' ', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
     let eighths = (p.clamp(0.0, 1.0) * (BAR_WIDTH * 8) as f64).round() as usize;
     let mut out = "█".repeat(eighths / 8);
-    if eighths % 8 > 0 {
+    if !eighths.is_multiple_of(8) {
         out.push(PARTIAL[eighths % 8]);
     }
     out
@@ -55,7 +55,11 @@ pub fn query_table(
     posteriors: &Posteriors,
 ) -> String {
     let mut out = String::new();
-    let ln_p = posteriors.ln_p_evidence();
+    // Rounding leaves ln P(e) a hair below 0 without evidence; "-0.000000" would look odd.
+    let ln_p = match posteriors.ln_p_evidence() {
+        x if x.abs() < 1e-12 => 0.0,
+        x => x,
+    };
     out.push_str(&format!(
         "network {} · engine {} · evidence: {}\nln P(e) = {:.6} (P(e) = {:.6e})\n",
         network.name(),
@@ -72,7 +76,12 @@ pub fn query_table(
             _ => "",
         };
         out.push_str(&format!("\n{}{note}\n", variable.name()));
-        let width = variable.states().iter().map(|s| s.chars().count()).max().unwrap_or(0);
+        let width = variable
+            .states()
+            .iter()
+            .map(|s| s.chars().count())
+            .max()
+            .unwrap_or(0);
         for (state, &p) in variable.states().iter().zip(marginal) {
             out.push_str(&format!("  {state:<width$}  {p:.4}  {}\n", bar(p)));
         }

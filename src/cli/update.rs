@@ -17,13 +17,15 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 #[derive(Args, Debug)]
-#[command(after_help = "Input, one JSON object per line (blank lines are skipped):\n  \
+#[command(
+    after_help = "Input, one JSON object per line (blank lines are skipped):\n  \
     {\"id\": 1, \"evidence\": {\"smoke\": \"yes\"}, \"soft_evidence\": {\"xray\": [0.9, 0.2]}}\n\
     Output, one line per case in input order:\n  \
     {\"id\": 1, \"log_p_evidence\": -0.69, \"posteriors\": {\"asia\": {\"yes\": 0.01, \"no\": 0.99}, ...}}\n\
     or, for a case that failed:\n  \
     {\"id\": 1, \"error\": \"unknown variable 'smok' (did you mean 'smoke'? ...)\"}\n\
-    A missing id is replaced by the line number.")]
+    A missing id is replaced by the line number."
+)]
 pub struct UpdateArgs {
     /// Network file (.bif, or .xml/.xmlbif for XMLBIF).
     network: PathBuf,
@@ -54,7 +56,10 @@ fn parse_case(network: &Network, line: &str, line_number: usize) -> (Value, Resu
         Ok(value) => value,
         Err(e) => return (json!(line_number), Err(anyhow!("malformed JSON: {e}"))),
     };
-    let id = value.get("id").cloned().unwrap_or_else(|| json!(line_number));
+    let id = value
+        .get("id")
+        .cloned()
+        .unwrap_or_else(|| json!(line_number));
     (id, case_evidence(network, &value))
 }
 
@@ -88,7 +93,9 @@ fn case_evidence(network: &Network, value: &Value) -> Result<Evidence> {
             let values = values
                 .as_array()
                 .and_then(|a| a.iter().map(Value::as_f64).collect::<Option<Vec<f64>>>())
-                .ok_or_else(|| anyhow!("the soft evidence on '{var}' must be an array of numbers"))?;
+                .ok_or_else(|| {
+                    anyhow!("the soft evidence on '{var}' must be an array of numbers")
+                })?;
             evidence.add_likelihood_named(network, var, &values)?;
         }
     }

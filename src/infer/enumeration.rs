@@ -2,8 +2,7 @@
 //! is the independent oracle the other engines are tested against.
 
 use super::{
-    InferenceEngine, InferenceError, Posteriors, check_ids, impossible, normalize,
-    resolve_targets,
+    InferenceEngine, InferenceError, Posteriors, check_ids, impossible, normalize, resolve_targets,
 };
 use crate::evidence::Evidence;
 use crate::model::{Network, VarId};

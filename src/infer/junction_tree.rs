@@ -13,8 +13,7 @@
 //! clique table a constant number of times and keeps one message buffer per separator.
 
 use super::{
-    InferenceEngine, InferenceError, Posteriors, check_ids, impossible, normalize,
-    resolve_targets,
+    InferenceEngine, InferenceError, Posteriors, check_ids, impossible, normalize, resolve_targets,
 };
 use crate::evidence::Evidence;
 use crate::factor::{Factor, Projection};
@@ -158,7 +157,12 @@ fn plan(network: &Network) -> Plan {
     let total: f64 = sizes.iter().sum();
     let estimate = CostEstimate {
         n_cliques: cliques.len(),
-        treewidth: cliques.iter().map(Vec::len).max().unwrap_or(1).saturating_sub(1),
+        treewidth: cliques
+            .iter()
+            .map(Vec::len)
+            .max()
+            .unwrap_or(1)
+            .saturating_sub(1),
         largest_clique_entries: sizes.iter().copied().fold(0.0, f64::max),
         total_clique_entries: total,
         total_separator_entries: separator_entries,
@@ -336,7 +340,10 @@ impl JunctionTree {
             .variable_ids()
             .map(|var| {
                 let c = smallest_holding(&[var]);
-                (c, Projection::new(&scopes[c], &cards_of(&scopes[c]), &[var]))
+                (
+                    c,
+                    Projection::new(&scopes[c], &cards_of(&scopes[c]), &[var]),
+                )
             })
             .collect();
         let max_separator_len = edges.iter().map(|e| e.len).max().unwrap_or(1);
@@ -387,7 +394,13 @@ impl InferenceEngine for JunctionTree {
         let network = &*self.network;
         check_ids(network, evidence, targets)?;
         let targets = resolve_targets(network, targets);
-        let mut workspace = self.pool.lock().map(|mut p| p.pop()).ok().flatten().unwrap_or_default();
+        let mut workspace = self
+            .pool
+            .lock()
+            .map(|mut p| p.pop())
+            .ok()
+            .flatten()
+            .unwrap_or_default();
         let result = self.propagate(&mut workspace, evidence, &targets);
         if let Ok(mut pool) = self.pool.lock() {
             pool.push(workspace);

@@ -42,7 +42,9 @@ pub enum InferenceError {
         budget: String,
     },
     /// The joint distribution is too large to enumerate.
-    #[error("'{network}' has {n_joint_states:e} joint states, too many to enumerate (limit {limit})")]
+    #[error(
+        "'{network}' has {n_joint_states:e} joint states, too many to enumerate (limit {limit})"
+    )]
     TooLargeToEnumerate {
         /// The network.
         network: String,
@@ -98,8 +100,11 @@ pub trait InferenceEngine: Send + Sync {
     /// # Errors
     /// [`InferenceError::ImpossibleEvidence`] when `P(e) = 0`; [`InferenceError::ForeignId`]
     /// for ids that are not from this engine's network.
-    fn posteriors(&self, evidence: &Evidence, targets: &[VarId])
-    -> Result<Posteriors, InferenceError>;
+    fn posteriors(
+        &self,
+        evidence: &Evidence,
+        targets: &[VarId],
+    ) -> Result<Posteriors, InferenceError>;
 
     /// The network the engine answers for.
     fn network(&self) -> &Network;
@@ -143,9 +148,7 @@ impl FromStr for EngineKind {
             "jt" | "junction-tree" => Ok(EngineKind::JunctionTree),
             "ve" | "variable-elimination" => Ok(EngineKind::VariableElimination),
             "enum" | "enumeration" => Ok(EngineKind::Enumeration),
-            other => Err(format!(
-                "unknown engine '{other}' (valid: jt, ve, enum)"
-            )),
+            other => Err(format!("unknown engine '{other}' (valid: jt, ve, enum)")),
         }
     }
 }

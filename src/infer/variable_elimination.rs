@@ -11,8 +11,7 @@
 //!    space, so long products cannot underflow.
 
 use super::{
-    InferenceEngine, InferenceError, Posteriors, check_ids, impossible, normalize,
-    resolve_targets,
+    InferenceEngine, InferenceError, Posteriors, check_ids, impossible, normalize, resolve_targets,
 };
 use crate::evidence::Evidence;
 use crate::factor::Factor;
@@ -125,7 +124,10 @@ impl InferenceEngine for VariableElimination {
         for (factor, _) in &factors {
             let first = factor.vars()[0].index();
             for var in &factor.vars()[1..] {
-                let (a, b) = (find(&mut component, first), find(&mut component, var.index()));
+                let (a, b) = (
+                    find(&mut component, first),
+                    find(&mut component, var.index()),
+                );
                 component[a] = b;
             }
         }
@@ -168,7 +170,8 @@ impl InferenceEngine for VariableElimination {
             let tables = || members.iter().map(|(f, _)| f.clone()).collect::<Vec<_>>();
             if component_targets.is_empty() {
                 if members.iter().any(|(_, touched)| *touched) {
-                    let order = elimination_order(&graph, Heuristic::WeightedMinFill, &in_component);
+                    let order =
+                        elimination_order(&graph, Heuristic::WeightedMinFill, &in_component);
                     let (rest, ln_scale) = eliminate(tables(), &order).map_err(|()| fail())?;
                     let total = rest.total();
                     if total <= 0.0 {

@@ -176,6 +176,9 @@ fn unescape(raw: &str) -> String {
     out
 }
 
+/// A row `(parent states) values;` and where it starts.
+type Row = (Vec<(String, Token)>, Vec<f64>, Token);
+
 /// One `probability` block as parsed, before it is checked against the declarations.
 struct ProbabilityBlock {
     at: Token,
@@ -183,7 +186,7 @@ struct ProbabilityBlock {
     parents: Vec<(String, Token)>,
     table: Option<(Vec<f64>, Token)>,
     default: Option<(Vec<f64>, Token)>,
-    rows: Vec<(Vec<(String, Token)>, Vec<f64>, Token)>,
+    rows: Vec<Row>,
 }
 
 struct Parser<'a> {
@@ -281,10 +284,9 @@ impl<'a> Parser<'a> {
             match token.kind {
                 Kind::Punct(';') => break,
                 Kind::Eof => {
-                    return Err(self.error(
-                        keyword,
-                        "this property is never ended with ';'".to_string(),
-                    ));
+                    return Err(
+                        self.error(keyword, "this property is never ended with ';'".to_string())
+                    );
                 }
                 Kind::Str => last_end = token.end + 1,
                 _ => last_end = token.end,
@@ -309,7 +311,10 @@ impl<'a> Parser<'a> {
                 Kind::Word => {
                     let text = self.text_of(token);
                     let value: f64 = text.parse().map_err(|_| {
-                        self.error(token, format!("expected a number in {what}, found '{text}'"))
+                        self.error(
+                            token,
+                            format!("expected a number in {what}, found '{text}'"),
+                        )
                     })?;
                     values.push(value);
                 }
@@ -351,7 +356,10 @@ impl<'a> Parser<'a> {
                 properties.push(self.property(token)?);
             } else if self.is_keyword(token, "type") {
                 if states.is_some() {
-                    return Err(self.error(token, format!("variable '{name}' has two 'type' declarations")));
+                    return Err(self.error(
+                        token,
+                        format!("variable '{name}' has two 'type' declarations"),
+                    ));
                 }
                 states = Some(self.discrete_type(&name)?);
             } else {
@@ -362,7 +370,10 @@ impl<'a> Parser<'a> {
             }
         }
         let states = states.ok_or_else(|| {
-            self.error(name_token, format!("variable '{name}' has no 'type discrete [ n ] {{ ... }}' declaration"))
+            self.error(
+                name_token,
+                format!("variable '{name}' has no 'type discrete [ n ] {{ ... }}' declaration"),
+            )
         })?;
         Ok((name, name_token, states, properties))
     }
@@ -372,14 +383,18 @@ impl<'a> Parser<'a> {
         let token = self.next();
         let text = self.text_of(token);
         if token.kind != Kind::Word || text != "discrete" {
-            return Err(self.unexpected(token, &format!("'discrete' (the only type supported) for '{variable}'")));
+            return Err(self.unexpected(
+                token,
+                &format!("'discrete' (the only type supported) for '{variable}'"),
+            ));
         }
         self.expect_punct('[', "before the number of states")?;
         let count_token = self.next();
         let declared: usize = match count_token.kind {
-            Kind::Word => self.text_of(count_token).parse().map_err(|_| {
-                self.unexpected(count_token, "a whole number of states")
-            })?,
+            Kind::Word => self
+                .text_of(count_token)
+                .parse()
+                .map_err(|_| self.unexpected(count_token, "a whole number of states"))?,
             _ => return Err(self.unexpected(count_token, "a whole number of states")),
         };
         self.expect_punct(']', "after the number of states")?;
@@ -483,7 +498,7 @@ struct TableOrigin {
 fn model_error(parser: &Parser<'_>, token: Token, source: ModelError) -> ReadError {
     ReadError::Model {
         location: parser.location(token),
-        source,
+        source: Box::new(source),
     }
 }
 
@@ -505,7 +520,9 @@ fn block_values(
         if !block.rows.is_empty() || block.default.is_some() {
             return Err(parser.error(
                 *token,
-                format!("the table of '{child_name}' mixes 'table' with rows or 'default'; use one form"),
+                format!(
+                    "the table of '{child_name}' mixes 'table' with rows or 'default'; use one form"
+                ),
             ));
         }
         if values.len() != entries {
@@ -593,8 +610,7 @@ fn block_values(
                         ),
                     ));
                 }
-                out[configuration * n_child..(configuration + 1) * n_child]
-                    .copy_from_slice(values);
+                out[configuration * n_child..(configuration + 1) * n_child].copy_from_slice(values);
                 by_configuration.push(*token);
             }
             (None, None) => {
@@ -603,7 +619,11 @@ fn block_values(
                 let mut rest = configuration;
                 let mut parts = vec![String::new(); names.len()];
                 for (slot, variable) in parts.iter_mut().zip(&names).rev() {
-                    *slot = format!("{}={}", variable.name(), variable.states()[rest % variable.cardinality()]);
+                    *slot = format!(
+                        "{}={}",
+                        variable.name(),
+                        variable.states()[rest % variable.cardinality()]
+                    );
                     rest /= variable.cardinality();
                 }
                 return Err(parser.error(
@@ -691,7 +711,12 @@ pub fn read_bif(text: &str, source: &str) -> Result<Network, ReadError> {
         .map(|i| builder.variable(VarId::new(i)).name().to_string())
         .collect();
     builder.build().map_err(|error| {
-        let find = |name: &str| variable_names.iter().position(|n| n == name).map(VarId::new);
+        let find = |name: &str| {
+            variable_names
+                .iter()
+                .position(|n| n == name)
+                .map(VarId::new)
+        };
         let token = match &error {
             ModelError::NotNormalized {
                 variable,
@@ -707,21 +732,34 @@ pub fn read_bif(text: &str, source: &str) -> Result<Network, ReadError> {
                     .get(&var)
                     .map(|origin| origin.by_configuration[*configuration_index])
             }),
-            ModelError::MissingCpt { variable } => find(variable).map(|var| declared_at[var.index()]),
+            ModelError::MissingCpt { variable } => {
+                find(variable).map(|var| declared_at[var.index()])
+            }
             _ => None,
         };
         match token {
             Some(token) => model_error(&parser, token, error),
             None => ReadError::Network {
                 source_name: source.to_string(),
-                source: error,
+                source: Box::new(error),
             },
         }
     })
 }
 
 fn write_name(out: &mut String, name: &str) {
-    if needs_quotes(name) || ["network", "variable", "probability", "property", "table", "default", "type"].contains(&name) {
+    if needs_quotes(name)
+        || [
+            "network",
+            "variable",
+            "probability",
+            "property",
+            "table",
+            "default",
+            "type",
+        ]
+        .contains(&name)
+    {
         out.push('"');
         for c in name.chars() {
             if c == '"' || c == '\\' {
@@ -750,7 +788,11 @@ pub fn write_bif(network: &Network) -> String {
     for variable in network.variables() {
         out.push_str("variable ");
         write_name(&mut out, variable.name());
-        let _ = write!(out, " {{\n  type discrete [ {} ] {{ ", variable.cardinality());
+        let _ = write!(
+            out,
+            " {{\n  type discrete [ {} ] {{ ",
+            variable.cardinality()
+        );
         for (i, state) in variable.states().iter().enumerate() {
             if i > 0 {
                 out.push_str(", ");
@@ -783,7 +825,11 @@ pub fn write_bif(network: &Network) -> String {
             out.push_str("  table ");
             write_values(&mut out, cpt.values());
         } else {
-            let cards: Vec<usize> = cpt.parents().iter().map(|&p| network.cardinality(p)).collect();
+            let cards: Vec<usize> = cpt
+                .parents()
+                .iter()
+                .map(|&p| network.cardinality(p))
+                .collect();
             let mut states = vec![0usize; cards.len()];
             for column in cpt.values().chunks(n_child) {
                 out.push_str("  (");
@@ -859,24 +905,46 @@ mod tests {
 
     #[test]
     fn errors_say_where_and_what() {
-        check_error("variable A { type discrete [ 2 ] { a, b } }\nprobability ( A ) { table 0.5 0.5 }",
-            "bad.bif:2:35: expected a number or ';' in the table of 'A', found '}'");
-        check_error("variable A { type discrete [ 3 ] { a, b }; }",
-            "bad.bif:1:30: variable 'A' declares 3 states but lists 2");
-        check_error("variable A { type discrete [ 2 ] { a, b }; }\nprobability ( A ) { table 0.5, 0.4; }",
-            "bad.bif:2:21: probability table of 'A' at (no parents) sums to 0.9, not 1 (tolerance 1e-6)");
-        check_error("variable A { type discrete [ 2 ] { a, b }; }\nprobability ( X ) { table 0.5, 0.5; }",
-            "bad.bif:2:15: unknown variable 'X' (valid: A)");
-        check_error("/* never closed", "bad.bif:1:1: comment opened with '/*' is never closed");
-        check_error("variable A { type discrete [ 2 ] { a, a }; }",
-            "bad.bif:1:10: variable 'A' declares state 'a' twice");
-        check_error("variable A { type discrete [ 2 ] { a, b }; }",
-            "bad.bif:1:10: variable 'A' has no probability table");
-        check_error("variable A { type discrete [ 2 ] { a, b }; }\nvariable B { type discrete [ 2 ] { a, b }; }\n\
+        check_error(
+            "variable A { type discrete [ 2 ] { a, b } }\nprobability ( A ) { table 0.5 0.5 }",
+            "bad.bif:2:35: expected a number or ';' in the table of 'A', found '}'",
+        );
+        check_error(
+            "variable A { type discrete [ 3 ] { a, b }; }",
+            "bad.bif:1:30: variable 'A' declares 3 states but lists 2",
+        );
+        check_error(
+            "variable A { type discrete [ 2 ] { a, b }; }\nprobability ( A ) { table 0.5, 0.4; }",
+            "bad.bif:2:21: probability table of 'A' at (no parents) sums to 0.9, not 1 (tolerance 1e-6)",
+        );
+        check_error(
+            "variable A { type discrete [ 2 ] { a, b }; }\nprobability ( X ) { table 0.5, 0.5; }",
+            "bad.bif:2:15: unknown variable 'X' (valid: A)",
+        );
+        check_error(
+            "/* never closed",
+            "bad.bif:1:1: comment opened with '/*' is never closed",
+        );
+        check_error(
+            "variable A { type discrete [ 2 ] { a, a }; }",
+            "bad.bif:1:10: variable 'A' declares state 'a' twice",
+        );
+        check_error(
+            "variable A { type discrete [ 2 ] { a, b }; }",
+            "bad.bif:1:10: variable 'A' has no probability table",
+        );
+        check_error(
+            "variable A { type discrete [ 2 ] { a, b }; }\nvariable B { type discrete [ 2 ] { a, b }; }\n\
             probability ( A ) { table 0.5, 0.5; }\nprobability ( B | A ) { (a) 0.5, 0.5; }",
-            "bad.bif:4:1: the table of 'B' has no row for (A=b) and no default");
-        check_error("variable A { type discrete [ 2 ] { a, b }; }\nprobability ( A ) { table 0.5, x; }",
-            "bad.bif:2:32: expected a number in the table of 'A', found 'x'");
-        check_error("banana", "bad.bif:1:1: expected 'network', 'variable' or 'probability', found 'banana'");
+            "bad.bif:4:1: the table of 'B' has no row for (A=b) and no default",
+        );
+        check_error(
+            "variable A { type discrete [ 2 ] { a, b }; }\nprobability ( A ) { table 0.5, x; }",
+            "bad.bif:2:32: expected a number in the table of 'A', found 'x'",
+        );
+        check_error(
+            "banana",
+            "bad.bif:1:1: expected 'network', 'variable' or 'probability', found 'banana'",
+        );
     }
 }

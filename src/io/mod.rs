@@ -56,7 +56,7 @@ pub enum ReadError {
         /// Where the offending declaration starts.
         location: Location,
         /// What is wrong.
-        source: ModelError,
+        source: Box<ModelError>,
     },
     /// An invalid network, where no single place is to blame (e.g. a cycle).
     #[error("{source_name}: {source}")]
@@ -64,7 +64,7 @@ pub enum ReadError {
         /// The file name.
         source_name: String,
         /// What is wrong.
-        source: ModelError,
+        source: Box<ModelError>,
     },
 }
 
@@ -80,7 +80,11 @@ pub enum Format {
 impl Format {
     /// The format a path's extension names, or that its content looks like.
     pub fn detect(path: &Path, text: &str) -> Format {
-        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase) {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+        {
             Some(ext) if ext == "bif" => Format::Bif,
             Some(ext) if ext == "xml" || ext == "xmlbif" => Format::XmlBif,
             _ if text.trim_start().starts_with('<') => Format::XmlBif,

@@ -34,7 +34,7 @@ impl<'a> Reader<'a> {
     fn model_error(&self, node: Node<'_, '_>, source: crate::model::ModelError) -> ReadError {
         ReadError::Model {
             location: self.location(node),
-            source,
+            source: Box::new(source),
         }
     }
 }
@@ -86,10 +86,16 @@ pub fn read_xmlbif(text: &str, source: &str) -> Result<Network, ReadError> {
     } else {
         return Err(reader.error(
             root,
-            format!("expected <BIF> or <NETWORK> as the root element, found <{}>", root.tag_name().name()),
+            format!(
+                "expected <BIF> or <NETWORK> as the root element, found <{}>",
+                root.tag_name().name()
+            ),
         ));
     };
-    let name = children(network, "NAME").next().map(text_of).unwrap_or_default();
+    let name = children(network, "NAME")
+        .next()
+        .map(text_of)
+        .unwrap_or_default();
     let mut builder = NetworkBuilder::new(name);
     builder.set_properties(children(network, "PROPERTY").map(text_of).collect());
     let mut declared = Vec::new();
@@ -125,8 +131,9 @@ pub fn read_xmlbif(text: &str, source: &str) -> Result<Network, ReadError> {
             .split(|c: char| c.is_whitespace() || c == ',')
             .filter(|t| !t.is_empty())
             .map(|t| {
-                t.parse::<f64>()
-                    .map_err(|_| reader.error(table, format!("expected a number in <TABLE>, found '{t}'")))
+                t.parse::<f64>().map_err(|_| {
+                    reader.error(table, format!("expected a number in <TABLE>, found '{t}'"))
+                })
             })
             .collect::<Result<Vec<f64>, _>>()?;
         builder
@@ -147,16 +154,17 @@ pub fn read_xmlbif(text: &str, source: &str) -> Result<Network, ReadError> {
                 .find(|(_, d)| children(*d, "FOR").next().map(text_of).as_deref() == Some(name))
                 .map(|(_, d)| *d)
                 .or_else(|| {
-                    declared.iter().copied().find(|v| {
-                        children(*v, "NAME").next().map(text_of).as_deref() == Some(name)
-                    })
+                    declared
+                        .iter()
+                        .copied()
+                        .find(|v| children(*v, "NAME").next().map(text_of).as_deref() == Some(name))
                 })
         });
         match node {
             Some(node) => reader.model_error(node, error),
             None => ReadError::Network {
                 source_name: source.to_string(),
-                source: error,
+                source: Box::new(error),
             },
         }
     })
@@ -171,7 +179,9 @@ fn escape(text: &str) -> String {
 
 /// Writes `network` as XMLBIF 0.3. Reading it back gives the same network.
 pub fn write_xmlbif(network: &Network) -> String {
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<BIF VERSION=\"0.3\">\n<NETWORK>\n");
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<BIF VERSION=\"0.3\">\n<NETWORK>\n",
+    );
     let _ = writeln!(out, "<NAME>{}</NAME>", escape(network.name()));
     for property in network.properties() {
         let _ = writeln!(out, "<PROPERTY>{}</PROPERTY>", escape(property));
@@ -192,7 +202,11 @@ pub fn write_xmlbif(network: &Network) -> String {
         out.push_str("<DEFINITION>\n");
         let _ = writeln!(out, "  <FOR>{}</FOR>", escape(network.variable(var).name()));
         for &parent in cpt.parents() {
-            let _ = writeln!(out, "  <GIVEN>{}</GIVEN>", escape(network.variable(parent).name()));
+            let _ = writeln!(
+                out,
+                "  <GIVEN>{}</GIVEN>",
+                escape(network.variable(parent).name())
+            );
         }
         out.push_str("  <TABLE>");
         for (i, value) in cpt.values().iter().enumerate() {
@@ -228,7 +242,10 @@ mod tests {
         assert_eq!(net.name(), "garden");
         let wet = net.variable_id("wet").unwrap();
         assert_eq!(net.cpt(wet).values(), &[0.9, 0.1, 0.1, 0.9]);
-        assert_eq!(net.variable(VarId::new(0)).property("position").as_deref(), Some("(1, 2)"));
+        assert_eq!(
+            net.variable(VarId::new(0)).property("position").as_deref(),
+            Some("(1, 2)")
+        );
         let again = read_xmlbif(&write_xmlbif(&net), "again.xml").unwrap();
         assert_eq!(again.variables(), net.variables());
         assert_eq!(again.cpt(wet), net.cpt(wet));
@@ -238,8 +255,13 @@ mod tests {
     fn errors_name_the_place() {
         let broken = SPRINKLER.replace("<TABLE>0.2 0.8</TABLE>", "<TABLE>0.2 0.7</TABLE>");
         let err = read_xmlbif(&broken, "garden.xml").unwrap_err().to_string();
-        assert_eq!(err, "garden.xml:9:1: probability table of 'rain' at (no parents) sums to 0.8999999999999999, not 1 (tolerance 1e-6)");
-        let err = read_xmlbif("<BIF><NETWORK>", "x.xml").unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "garden.xml:9:1: probability table of 'rain' at (no parents) sums to 0.8999999999999999, not 1 (tolerance 1e-6)"
+        );
+        let err = read_xmlbif("<BIF><NETWORK>", "x.xml")
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("x.xml:1:1: malformed XML"), "{err}");
     }
 }

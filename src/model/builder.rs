@@ -377,7 +377,10 @@ mod tests {
         b.set_cpt(d, vec![c], vec![0.5; 4]).unwrap();
         let err = b.build().unwrap_err();
         let text = err.to_string();
-        assert!(text.starts_with("the network has a directed cycle: "), "{text}");
+        assert!(
+            text.starts_with("the network has a directed cycle: "),
+            "{text}"
+        );
         let ModelError::Cycle { cycle } = err else {
             unreachable!()
         };

@@ -132,9 +132,7 @@ pub enum ModelError {
         parent: String,
     },
     /// The number of table entries does not match the cardinalities.
-    #[error(
-        "probability table of '{variable}' has {found} entries, expected {expected} ({shape})"
-    )]
+    #[error("probability table of '{variable}' has {found} entries, expected {expected} ({shape})")]
     CptShape {
         /// The child.
         variable: String,
@@ -176,7 +174,9 @@ pub enum ModelError {
         sum: f64,
     },
     /// A table too large to allocate.
-    #[error("probability table of '{variable}' would have {entries:e} entries, over the limit of {limit}")]
+    #[error(
+        "probability table of '{variable}' would have {entries:e} entries, over the limit of {limit}"
+    )]
     TableTooLarge {
         /// The child.
         variable: String,

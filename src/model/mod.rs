@@ -262,7 +262,11 @@ impl Network {
 }
 
 /// Formats parent configuration number `configuration` (last parent fastest).
-fn describe_configuration(variables: &[Variable], parents: &[VarId], configuration: usize) -> String {
+fn describe_configuration(
+    variables: &[Variable],
+    parents: &[VarId],
+    configuration: usize,
+) -> String {
     if parents.is_empty() {
         return "(no parents)".to_string();
     }

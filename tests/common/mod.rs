@@ -36,14 +36,19 @@ pub fn case_evidence(network: &Network, case: &Value) -> Evidence {
             .observe_named(network, var, state.as_str().expect("state name"))
             .unwrap();
     }
-    for (var, values) in case["soft_evidence"].as_object().expect("soft_evidence object") {
+    for (var, values) in case["soft_evidence"]
+        .as_object()
+        .expect("soft_evidence object")
+    {
         let values: Vec<f64> = values
             .as_array()
             .expect("likelihood array")
             .iter()
             .map(|v| v.as_f64().expect("number"))
             .collect();
-        evidence.add_likelihood_named(network, var, &values).unwrap();
+        evidence
+            .add_likelihood_named(network, var, &values)
+            .unwrap();
     }
     evidence
 }
