@@ -3,9 +3,21 @@
 use credence::{EngineKind, Evidence, Network, Posteriors};
 use serde_json::{Map, Value, json};
 
-/// The error and its causes as one line.
+/// The error and its causes as one line. Library errors already spell out their cause, so a
+/// cause whose text is already in the message is not repeated.
 pub fn sentence(error: &anyhow::Error) -> String {
-    format!("{error:#}")
+    let mut message = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if message.contains(&text) {
+            continue;
+        }
+        if !message.is_empty() {
+            message.push_str(": ");
+        }
+        message.push_str(&text);
+    }
+    message
 }
 
 /// `{VAR: {STATE: P}}` in target order.

@@ -120,5 +120,6 @@ fn finish(
             (v, marginal)
         })
         .collect();
-    Ok(Posteriors::new(total.ln(), marginals))
+    let ln_p_evidence = if evidence.is_empty() { 0.0 } else { total.ln() };
+    Ok(Posteriors::new(ln_p_evidence, marginals))
 }

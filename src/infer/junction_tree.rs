@@ -482,6 +482,10 @@ impl JunctionTree {
             return Err(impossible(network, evidence));
         }
         ln_p_evidence += z_root.ln();
+        if evidence.is_empty() {
+            // Exactly: rounding in the normalisers would otherwise leave ~1e-16.
+            ln_p_evidence = 0.0;
+        }
 
         // Distribute only into cliques that lead to a target's home clique.
         let mut needed = vec![false; self.cliques.len()];

@@ -411,7 +411,16 @@ impl<'a> Parser<'a> {
                     break;
                 }
             }
-            let (state, _) = self.name(&format!("a state name or '}}' for '{variable}'"))?;
+            let (state, token) = self.name(&format!("a state name or '}}' for '{variable}'"))?;
+            if states.contains(&state) {
+                return Err(ReadError::Model {
+                    location: self.location(token),
+                    source: Box::new(ModelError::DuplicateState {
+                        variable: variable.to_string(),
+                        state,
+                    }),
+                });
+            }
             states.push(state);
         }
         self.eat_punct(';');
@@ -490,6 +499,15 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// `1 value`, `3 values`.
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// Where each parent configuration of a table was written: a row, the `default`, or the `table`.
 struct TableOrigin {
     by_configuration: Vec<Token>,
@@ -529,8 +547,10 @@ fn block_values(
             return Err(parser.error(
                 *token,
                 format!(
-                    "the table of '{child_name}' has {} values, expected {entries} ({n_configurations} parent configurations × {n_child} states)",
-                    values.len()
+                    "the table of '{child_name}' has {}, expected {entries} ({} × {})",
+                    count(values.len(), "value"),
+                    count(n_configurations, "parent configuration"),
+                    count(n_child, "state")
                 ),
             ));
         }
@@ -554,8 +574,8 @@ fn block_values(
             return Err(parser.error(
                 *token,
                 format!(
-                    "a row of '{child_name}' names {} parent states, expected {} (one per parent)",
-                    states.len(),
+                    "a row of '{child_name}' names {}, expected {} (one per parent)",
+                    count(states.len(), "parent state"),
                     parents.len()
                 ),
             ));
@@ -583,15 +603,23 @@ fn block_values(
             return Err(parser.error(
                 *token,
                 format!(
-                    "a row of '{child_name}' has {} values, expected {n_child} (one per state)",
-                    values.len()
+                    "a row of '{child_name}' has {}, expected {n_child} (one per state)",
+                    count(values.len(), "value")
                 ),
             ));
         }
         if origin[configuration].replace(*token).is_some() {
+            let named: Vec<String> = states
+                .iter()
+                .zip(parents)
+                .map(|((state, _), &p)| format!("{}={state}", builder.variable(p).name()))
+                .collect();
             return Err(parser.error(
                 *token,
-                format!("the table of '{child_name}' gives this parent configuration twice"),
+                format!(
+                    "the table of '{child_name}' gives the parent configuration ({}) twice",
+                    named.join(", ")
+                ),
             ));
         }
         out[configuration * n_child..(configuration + 1) * n_child].copy_from_slice(values);
@@ -605,8 +633,8 @@ fn block_values(
                     return Err(parser.error(
                         *token,
                         format!(
-                            "the default of '{child_name}' has {} values, expected {n_child}",
-                            values.len()
+                            "the default of '{child_name}' has {}, expected {n_child}",
+                            count(values.len(), "value")
                         ),
                     ));
                 }
@@ -668,6 +696,13 @@ pub fn read_bif(text: &str, source: &str) -> Result<Network, ReadError> {
                 return Err(parser.unexpected(token, "'network', 'variable' or 'probability'"));
             }
         }
+    }
+    if variables.is_empty() {
+        let end = parser.peek();
+        return Err(parser.error(
+            end,
+            "no 'variable' declarations found: this is not a BIF network (or it is empty)",
+        ));
     }
     let (mut name, properties) = network.unwrap_or_default();
     // The repository files all say `network unknown`; the file name says more.
@@ -927,7 +962,7 @@ mod tests {
         );
         check_error(
             "variable A { type discrete [ 2 ] { a, a }; }",
-            "bad.bif:1:10: variable 'A' declares state 'a' twice",
+            "bad.bif:1:39: variable 'A' declares state 'a' twice",
         );
         check_error(
             "variable A { type discrete [ 2 ] { a, b }; }",

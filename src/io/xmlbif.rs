@@ -69,7 +69,10 @@ pub fn read_xmlbif(text: &str, source: &str) -> Result<Network, ReadError> {
                 line: position.row as usize,
                 col: position.col as usize,
             },
-            message: format!("malformed XML: {e}"),
+            // roxmltree appends " at LINE:COL"; the location already says it.
+            message: format!("malformed XML: {e}")
+                .trim_end_matches(&format!(" at {}:{}", position.row, position.col))
+                .to_string(),
         }
     })?;
     let reader = Reader {
@@ -109,6 +112,12 @@ pub fn read_xmlbif(text: &str, source: &str) -> Result<Network, ReadError> {
             .map_err(|e| reader.model_error(variable, e))?;
         builder.set_variable_properties(var, children(variable, "PROPERTY").map(text_of).collect());
         declared.push(variable);
+    }
+    if declared.is_empty() {
+        return Err(reader.error(
+            network,
+            "no <VARIABLE> elements found: the network is empty",
+        ));
     }
     let mut definitions = Vec::new();
     for definition in children(network, "DEFINITION").chain(children(network, "PROBABILITY")) {

@@ -113,7 +113,8 @@ impl NetworkBuilder {
     /// Entries are checked in [`build`](Self::build); the shape is checked here.
     ///
     /// # Errors
-    /// [`ModelError::DuplicateCpt`], [`ModelError::BadParent`], [`ModelError::CptShape`].
+    /// [`ModelError::DuplicateCpt`], [`ModelError::SelfParent`], [`ModelError::RepeatedParent`],
+    /// [`ModelError::CptShape`].
     pub fn set_cpt(
         &mut self,
         child: VarId,
@@ -127,10 +128,17 @@ impl NetworkBuilder {
             });
         }
         for (i, &parent) in parents.iter().enumerate() {
-            if parent == child || parents[..i].contains(&parent) {
-                return Err(ModelError::BadParent {
+            let parent_name = || self.variables[parent.index()].name.clone();
+            if parent == child {
+                return Err(ModelError::SelfParent {
                     variable: child_name,
-                    parent: self.variables[parent.index()].name.clone(),
+                    parent: parent_name(),
+                });
+            }
+            if parents[..i].contains(&parent) {
+                return Err(ModelError::RepeatedParent {
+                    variable: child_name,
+                    parent: parent_name(),
                 });
             }
         }
@@ -208,7 +216,8 @@ impl NetworkBuilder {
                     });
                 }
                 let sum: f64 = column.iter().sum();
-                if (sum - 1.0).abs() > NORMALIZATION_TOLERANCE {
+                // The slack keeps a column written as exactly 1e-6 off (0.333333 × 3) inside.
+                if (sum - 1.0).abs() > NORMALIZATION_TOLERANCE + 1e-12 {
                     return Err(ModelError::NotNormalized {
                         variable: variable.name.clone(),
                         configuration: describe(),

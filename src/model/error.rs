@@ -55,18 +55,31 @@ impl fmt::Display for Choices {
     }
 }
 
+/// Edit distance where swapping two neighbouring characters counts once (optimal string
+/// alignment), since transpositions are the commonest typo.
 fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1; b.len() + 1];
-        for (j, &cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != cb);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
-        }
-        previous = current;
+    let mut rows = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in rows.iter_mut().enumerate() {
+        row[0] = i;
     }
-    previous[b.len()]
+    for j in 0..=b.len() {
+        rows[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (rows[i - 1][j] + 1)
+                .min(rows[i][j - 1] + 1)
+                .min(rows[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(rows[i - 2][j - 2] + 1);
+            }
+            rows[i][j] = best;
+        }
+    }
+    rows[a.len()][b.len()]
 }
 
 /// Why a network, a name lookup or a CPT was rejected.
@@ -123,9 +136,17 @@ pub enum ModelError {
         /// The variable.
         variable: String,
     },
-    /// A parent listed twice, or a variable listed as its own parent.
-    #[error("probability table of '{variable}' lists '{parent}' as a parent twice or of itself")]
-    BadParent {
+    /// A parent listed twice.
+    #[error("probability table of '{variable}' lists the parent '{parent}' twice")]
+    RepeatedParent {
+        /// The child.
+        variable: String,
+        /// The repeated parent.
+        parent: String,
+    },
+    /// A variable listed as its own parent.
+    #[error("probability table of '{variable}' lists '{parent}' as its own parent")]
+    SelfParent {
         /// The child.
         variable: String,
         /// The offending parent.
