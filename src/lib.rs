@@ -12,8 +12,11 @@
 //!   once, shared), [`VariableElimination`] and [`Enumeration`].
 //! - [`io`]: BIF and XMLBIF reading and writing, with `file:line:col` errors.
 //!
-//! The library knows nothing of command lines, JSON or network services: the `credence`
-//! binary and the service sit at the edge and convert to and from these types.
+//! - [`service`]: the gRPC service (tonic), the edge for remote clients.
+//!
+//! The core (everything but `service`) knows nothing of command lines, JSON or network
+//! services: the `credence` binary and the service sit at the edge and convert to and from
+//! these types.
 //!
 //! # Examples
 //! ```
@@ -41,6 +44,7 @@ pub mod graph;
 pub mod infer;
 pub mod io;
 pub mod model;
+pub mod service;
 
 pub use evidence::{Evidence, EvidenceError};
 pub use infer::{

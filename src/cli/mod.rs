@@ -4,6 +4,7 @@
 mod info;
 mod query;
 mod render;
+mod serve;
 mod timeline;
 mod update;
 
@@ -45,6 +46,8 @@ enum Command {
     Info(info::InfoArgs),
     /// Apply dated evidence items one by one and show how a target's posterior moves.
     Timeline(timeline::TimelineArgs),
+    /// Serve networks over gRPC: queries, batch streams and evidence sessions.
+    Serve(serve::ServeArgs),
 }
 
 /// Options shared by every command that runs an engine.
@@ -184,6 +187,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Update(args) => update::run(args),
         Command::Info(args) => info::run(args),
         Command::Timeline(args) => timeline::run(args),
+        Command::Serve(args) => serve::run(args),
     }
 }
 

@@ -1,0 +1,568 @@
+//! The three gRPC services. Handlers validate, hand inference to the blocking pool through
+//! [`Shared::infer`], and convert; they hold no lock across an await except a session's own.
+
+use super::Shared;
+use super::convert::{self, engine_kind};
+use super::error::ServiceError;
+use super::pb;
+use super::registry::LoadedNetwork;
+use super::sessions::{self, Findings, Revision, SessionState};
+use crate::infer::EngineKind;
+use crate::io::Format;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tokio_stream::{Stream, StreamExt};
+use tonic::{Request, Response, Status, Streaming};
+
+type ResponseStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
+
+/// Runs a handler and logs one line: method, status code, latency.
+async fn logged<T>(
+    method: &'static str,
+    handler: impl Future<Output = Result<T, ServiceError>>,
+) -> Result<Response<T>, Status> {
+    let started = Instant::now();
+    let result = handler.await.map_err(Status::from);
+    let latency_ms = started.elapsed().as_secs_f64() * 1e3;
+    match &result {
+        Ok(_) => tracing::info!(method, code = "OK", latency_ms, "rpc"),
+        Err(status) if status.code() == tonic::Code::Internal => {
+            tracing::error!(method, code = ?status.code(), latency_ms, message = status.message(), "rpc")
+        }
+        Err(status) => {
+            tracing::info!(method, code = ?status.code(), latency_ms, message = status.message(), "rpc")
+        }
+    }
+    result.map(Response::new)
+}
+
+/// The time budget of a request: its own `timeout` field or the gRPC deadline, whichever is
+/// shorter.
+fn time_budget<T>(
+    request: &Request<T>,
+    timeout: Option<&prost_types::Duration>,
+) -> Option<Duration> {
+    let from_field = timeout.and_then(|d| {
+        (d.seconds >= 0 && d.nanos >= 0).then(|| Duration::new(d.seconds as u64, d.nanos as u32))
+    });
+    let from_header = request
+        .metadata()
+        .get("grpc-timeout")
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_grpc_timeout);
+    match (from_field, from_header) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// `grpc-timeout` header values: an integer and a unit (H, M, S, m, u, n).
+fn parse_grpc_timeout(text: &str) -> Option<Duration> {
+    let (digits, unit) = text.split_at(text.len().checked_sub(1)?);
+    let value: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(value * 3600),
+        "M" => Duration::from_secs(value * 60),
+        "S" => Duration::from_secs(value),
+        "m" => Duration::from_millis(value),
+        "u" => Duration::from_micros(value),
+        "n" => Duration::from_nanos(value),
+        _ => return None,
+    })
+}
+
+impl Shared {
+    /// Posteriors of `targets` given `findings`, computed on the blocking pool.
+    async fn infer(
+        &self,
+        loaded: Arc<LoadedNetwork>,
+        findings: Findings,
+        targets: Vec<String>,
+        kind: EngineKind,
+        time_budget: Option<Duration>,
+    ) -> Result<pb::QueryResponse, ServiceError> {
+        let permit = self
+            .query_slots
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| ServiceError::Overloaded(self.max_concurrent_queries))?;
+        let budget = *self.registry.budget();
+        let work = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let network = &loaded.network;
+            let evidence = sessions::to_evidence(network, &findings)?;
+            let targets = targets
+                .iter()
+                .map(|name| network.variable_id(name))
+                .collect::<Result<Vec<_>, _>>()?;
+            let engine = loaded.engine(kind, &budget)?;
+            let posteriors = engine.posteriors(&evidence, &targets)?;
+            Ok(convert::query_response(&loaded, kind, &posteriors))
+        });
+        let joined = match time_budget {
+            Some(limit) => tokio::time::timeout(limit, work)
+                .await
+                .map_err(|_| ServiceError::DeadlineExceeded(limit))?,
+            None => work.await,
+        };
+        joined.map_err(|e| ServiceError::Internal(format!("inference worker failed: {e}")))?
+    }
+
+    async fn query(
+        &self,
+        request: &Request<pb::QueryRequest>,
+    ) -> Result<pb::QueryResponse, ServiceError> {
+        let message = request.get_ref();
+        let loaded = self.registry.get(&message.network)?;
+        let findings = convert::findings(message.evidence.as_ref())?;
+        let kind = engine_kind(message.engine)?;
+        let budget = time_budget(request, message.timeout.as_ref());
+        self.infer(loaded, findings, message.targets.clone(), kind, budget)
+            .await
+    }
+}
+
+/// `credence.v1.NetworkService`.
+#[derive(Clone)]
+pub struct NetworkApi(pub Arc<Shared>);
+
+#[tonic::async_trait]
+impl pb::network_service_server::NetworkService for NetworkApi {
+    async fn list_networks(
+        &self,
+        request: Request<pb::ListNetworksRequest>,
+    ) -> Result<Response<pb::ListNetworksResponse>, Status> {
+        logged("ListNetworks", async {
+            let message = request.into_inner();
+            let size = convert::page_size(message.page_size)?;
+            let all = self.0.registry.list();
+            let rest: Vec<_> = all
+                .iter()
+                .filter(|n| message.page_token.is_empty() || n.name > message.page_token)
+                .collect();
+            let page: Vec<_> = rest.iter().take(size).collect();
+            let next_page_token = if rest.len() > size {
+                page.last().map(|n| n.name.clone()).unwrap_or_default()
+            } else {
+                String::new()
+            };
+            Ok(pb::ListNetworksResponse {
+                networks: page.iter().map(|n| convert::summary(n)).collect(),
+                next_page_token,
+            })
+        })
+        .await
+    }
+
+    async fn get_network(
+        &self,
+        request: Request<pb::GetNetworkRequest>,
+    ) -> Result<Response<pb::GetNetworkResponse>, Status> {
+        logged("GetNetwork", async {
+            let loaded = self.0.registry.get(&request.get_ref().name)?;
+            Ok(pb::GetNetworkResponse {
+                summary: Some(convert::summary(&loaded)),
+                variables: convert::variables(&loaded.network),
+            })
+        })
+        .await
+    }
+
+    async fn upload_network(
+        &self,
+        request: Request<pb::UploadNetworkRequest>,
+    ) -> Result<Response<pb::UploadNetworkResponse>, Status> {
+        logged("UploadNetwork", async {
+            let message = request.into_inner();
+            let format = match pb::NetworkFormat::try_from(message.format) {
+                Ok(pb::NetworkFormat::Unspecified) => None,
+                Ok(pb::NetworkFormat::Bif) => Some(Format::Bif),
+                Ok(pb::NetworkFormat::Xmlbif) => Some(Format::XmlBif),
+                Err(_) => {
+                    return Err(ServiceError::InvalidRequest(format!(
+                        "unknown format {} (valid: 0 unspecified, 1 BIF, 2 XMLBIF)",
+                        message.format
+                    )));
+                }
+            };
+            let shared = self.0.clone();
+            let loaded = tokio::task::spawn_blocking(move || {
+                shared
+                    .registry
+                    .upload(&message.name, format, &message.content, message.replace)
+            })
+            .await
+            .map_err(|e| ServiceError::Internal(format!("upload worker failed: {e}")))??;
+            Ok(pb::UploadNetworkResponse {
+                summary: Some(convert::summary(&loaded)),
+            })
+        })
+        .await
+    }
+
+    async fn delete_network(
+        &self,
+        request: Request<pb::DeleteNetworkRequest>,
+    ) -> Result<Response<pb::DeleteNetworkResponse>, Status> {
+        logged("DeleteNetwork", async {
+            let name = request.into_inner().name;
+            let shared = self.0.clone();
+            tokio::task::spawn_blocking(move || shared.registry.delete(&name))
+                .await
+                .map_err(|e| ServiceError::Internal(format!("delete worker failed: {e}")))??;
+            Ok(pb::DeleteNetworkResponse {})
+        })
+        .await
+    }
+}
+
+/// `credence.v1.InferenceService`.
+#[derive(Clone)]
+pub struct InferenceApi(pub Arc<Shared>);
+
+#[tonic::async_trait]
+impl pb::inference_service_server::InferenceService for InferenceApi {
+    async fn query(
+        &self,
+        request: Request<pb::QueryRequest>,
+    ) -> Result<Response<pb::QueryResponse>, Status> {
+        logged("Query", self.0.query(&request)).await
+    }
+
+    type BatchQueryStream = ResponseStream<pb::BatchQueryResponse>;
+
+    async fn batch_query(
+        &self,
+        request: Request<Streaming<pb::QueryRequest>>,
+    ) -> Result<Response<Self::BatchQueryStream>, Status> {
+        let shared = self.0.clone();
+        let deadline = time_budget(&request, None);
+        let mut cases = request.into_inner();
+        let (sender, receiver) = mpsc::channel(64);
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let mut index = 0i64;
+            while let Some(next) = cases.next().await {
+                let case = match next {
+                    Ok(case) => case,
+                    Err(status) => {
+                        let _ = sender.send(Err(status)).await;
+                        break;
+                    }
+                };
+                let case_id = case.case_id.clone();
+                let remaining = deadline.map(|d| d.saturating_sub(started.elapsed()));
+                let mut request = Request::new(case);
+                if let Some(remaining) = remaining {
+                    request.set_timeout(remaining);
+                }
+                let outcome = match shared.query(&request).await {
+                    Ok(result) => pb::batch_query_response::Outcome::Result(result),
+                    Err(error) => {
+                        let status = Status::from(error);
+                        pb::batch_query_response::Outcome::Error(pb::CaseError {
+                            code: status.code() as i32,
+                            message: status.message().to_string(),
+                        })
+                    }
+                };
+                let response = pb::BatchQueryResponse {
+                    case_id,
+                    index,
+                    outcome: Some(outcome),
+                };
+                index += 1;
+                if sender.send(Ok(response)).await.is_err() {
+                    break; // The client went away.
+                }
+            }
+            tracing::info!(
+                method = "BatchQuery",
+                cases = index,
+                latency_ms = started.elapsed().as_secs_f64() * 1e3,
+                "rpc"
+            );
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
+    }
+}
+
+/// `credence.v1.SessionService`.
+#[derive(Clone)]
+pub struct SessionApi(pub Arc<Shared>);
+
+fn session_message(state: &SessionState) -> pb::Session {
+    pb::Session {
+        id: state.id.clone(),
+        network: state.network.name.clone(),
+        description: state.description.clone(),
+        revision: state.revision(),
+        evidence: Some(convert::evidence_message(state.current())),
+        created: Some(convert::timestamp(state.created)),
+    }
+}
+
+impl SessionApi {
+    /// Posteriors of `targets` at `revision` of a session.
+    async fn posteriors_at(
+        &self,
+        id: &str,
+        revision: Option<i64>,
+        targets: Vec<String>,
+        kind: EngineKind,
+    ) -> Result<(i64, Vec<sessions::Change>, pb::QueryResponse), ServiceError> {
+        let session = self.0.sessions.get(id)?;
+        let (loaded, findings, revision, changes) = {
+            let state = session.lock().await;
+            let revision = revision.unwrap_or(state.revision());
+            let findings = state.findings_at(revision)?.clone();
+            let changes = match revision {
+                0 => Vec::new(),
+                r => state.revisions[r as usize - 1].changes.clone(),
+            };
+            (state.network.clone(), findings, revision, changes)
+        };
+        let response = self.0.infer(loaded, findings, targets, kind, None).await?;
+        Ok((revision, changes, response))
+    }
+}
+
+#[tonic::async_trait]
+impl pb::session_service_server::SessionService for SessionApi {
+    async fn create_session(
+        &self,
+        request: Request<pb::CreateSessionRequest>,
+    ) -> Result<Response<pb::Session>, Status> {
+        logged("CreateSession", async {
+            let message = request.into_inner();
+            let loaded = self.0.registry.get(&message.network)?;
+            let session = self.0.sessions.create(loaded, message.description);
+            let state = session.lock().await;
+            Ok(session_message(&state))
+        })
+        .await
+    }
+
+    async fn get_session(
+        &self,
+        request: Request<pb::GetSessionRequest>,
+    ) -> Result<Response<pb::Session>, Status> {
+        logged("GetSession", async {
+            let session = self.0.sessions.get(&request.get_ref().id)?;
+            let state = session.lock().await;
+            Ok(session_message(&state))
+        })
+        .await
+    }
+
+    async fn list_sessions(
+        &self,
+        request: Request<pb::ListSessionsRequest>,
+    ) -> Result<Response<pb::ListSessionsResponse>, Status> {
+        logged("ListSessions", async {
+            let message = request.into_inner();
+            let size = convert::page_size(message.page_size)?;
+            let (page, more) = self.0.sessions.page(&message.page_token, size);
+            let mut sessions = Vec::with_capacity(page.len());
+            for session in &page {
+                sessions.push(session_message(&*session.lock().await));
+            }
+            let next_page_token = if more {
+                sessions.last().map(|s| s.id.clone()).unwrap_or_default()
+            } else {
+                String::new()
+            };
+            Ok(pb::ListSessionsResponse {
+                sessions,
+                next_page_token,
+            })
+        })
+        .await
+    }
+
+    async fn delete_session(
+        &self,
+        request: Request<pb::DeleteSessionRequest>,
+    ) -> Result<Response<pb::DeleteSessionResponse>, Status> {
+        logged("DeleteSession", async {
+            self.0.sessions.delete(&request.get_ref().id)?;
+            Ok(pb::DeleteSessionResponse {})
+        })
+        .await
+    }
+
+    async fn update_evidence(
+        &self,
+        request: Request<pb::UpdateEvidenceRequest>,
+    ) -> Result<Response<pb::UpdateEvidenceResponse>, Status> {
+        logged("UpdateEvidence", async {
+            let message = request.into_inner();
+            if message.changes.is_empty() {
+                return Err(ServiceError::InvalidRequest(
+                    "an update needs at least one change".to_string(),
+                ));
+            }
+            let changes = message
+                .changes
+                .iter()
+                .map(convert::change)
+                .collect::<Result<Vec<_>, _>>()?;
+            let session = self.0.sessions.get(&message.id)?;
+            // Held to the end: updates to one session apply one at a time, in order.
+            let mut state = session.lock().await;
+            if message.check_revision && message.expected_revision != state.revision() {
+                return Err(ServiceError::RevisionConflict {
+                    id: state.id.clone(),
+                    expected: message.expected_revision,
+                    current: state.revision(),
+                });
+            }
+            let next = sessions::apply(&state.network.network, state.current(), &changes)?;
+            // Refuse evidence that is impossible now rather than poison every later query.
+            let loaded = state.network.clone();
+            self.0
+                .infer(loaded, next.clone(), vec![], EngineKind::JunctionTree, None)
+                .await
+                .or_else(|error| match error {
+                    // Too large for the exact check: accept; queries will say what they can.
+                    ServiceError::Core(crate::Error::Inference(
+                        crate::InferenceError::OverBudget { .. },
+                    )) => Ok(pb::QueryResponse::default()),
+                    other => Err(other),
+                })?;
+            let revision = Revision {
+                number: state.revision() + 1,
+                changes,
+                source: message.source,
+                note: message.note,
+                applied: SystemTime::now(),
+                findings: next,
+            };
+            let wire = convert::revision_message(&revision);
+            state.revisions.push(revision);
+            let current = state.revision();
+            state.notify.send_replace(current);
+            Ok(pb::UpdateEvidenceResponse {
+                revision: Some(wire),
+            })
+        })
+        .await
+    }
+
+    async fn get_posteriors(
+        &self,
+        request: Request<pb::GetPosteriorsRequest>,
+    ) -> Result<Response<pb::QueryResponse>, Status> {
+        logged("GetPosteriors", async {
+            let message = request.into_inner();
+            let revision = message.at_revision.then_some(message.revision);
+            let kind = engine_kind(message.engine)?;
+            let (_, _, response) = self
+                .posteriors_at(&message.id, revision, message.targets, kind)
+                .await?;
+            Ok(response)
+        })
+        .await
+    }
+
+    async fn get_history(
+        &self,
+        request: Request<pb::GetHistoryRequest>,
+    ) -> Result<Response<pb::GetHistoryResponse>, Status> {
+        logged("GetHistory", async {
+            let session = self.0.sessions.get(&request.get_ref().id)?;
+            let state = session.lock().await;
+            Ok(pb::GetHistoryResponse {
+                revisions: state
+                    .revisions
+                    .iter()
+                    .map(convert::revision_message)
+                    .collect(),
+            })
+        })
+        .await
+    }
+
+    type WatchStream = ResponseStream<pb::WatchResponse>;
+
+    async fn watch(
+        &self,
+        request: Request<pb::WatchRequest>,
+    ) -> Result<Response<Self::WatchStream>, Status> {
+        let message = request.into_inner();
+        let session = self.0.sessions.get(&message.id).map_err(Status::from)?;
+        // Validate the targets now, so a typo fails the call instead of the stream.
+        let mut revisions = {
+            let state = session.lock().await;
+            for target in &message.targets {
+                state
+                    .network
+                    .network
+                    .variable_id(target)
+                    .map_err(|e| Status::from(ServiceError::from(e)))?;
+            }
+            state.notify.subscribe()
+        };
+        drop(session);
+        let api = self.clone();
+        let (sender, receiver) = mpsc::channel(16);
+        tokio::spawn(async move {
+            let mut next = *revisions.borrow_and_update();
+            // The current state first, then every later revision in order: a slow client
+            // still sees each one, because revisions are kept.
+            let mut first = true;
+            loop {
+                let current = *revisions.borrow_and_update();
+                let from = if first { next } else { next + 1 };
+                first = false;
+                for revision in from..=current {
+                    let answer = api
+                        .posteriors_at(
+                            &message.id,
+                            Some(revision),
+                            message.targets.clone(),
+                            EngineKind::JunctionTree,
+                        )
+                        .await;
+                    let item = answer.map(|(revision, changes, posteriors)| pb::WatchResponse {
+                        revision,
+                        changes: changes.iter().map(convert::change_message).collect(),
+                        posteriors: Some(posteriors),
+                    });
+                    let failed = item.is_err();
+                    if sender.send(item.map_err(Status::from)).await.is_err() || failed {
+                        return;
+                    }
+                    next = revision;
+                }
+                if revisions.changed().await.is_err() {
+                    // The session was deleted: its sender is gone.
+                    let _ = sender
+                        .send(Err(Status::not_found(format!(
+                            "session '{}' was deleted",
+                            message.id
+                        ))))
+                        .await;
+                    return;
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grpc_timeouts() {
+        assert_eq!(parse_grpc_timeout("5S"), Some(Duration::from_secs(5)));
+        assert_eq!(parse_grpc_timeout("250m"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_grpc_timeout("x"), None);
+        assert_eq!(parse_grpc_timeout(""), None);
+    }
+}

@@ -1,0 +1,300 @@
+//! The networks a server holds: loaded from its directory at start, added and removed by
+//! clients. Each network's junction tree is compiled on first use and then shared by every
+//! request (`Arc`), so a query never recompiles.
+
+use super::error::ServiceError;
+use crate::infer::{Budget, CostEstimate, EngineKind, InferenceError};
+use crate::io::{Format, read_bif, read_xmlbif, write_bif};
+use crate::{Enumeration, InferenceEngine, JunctionTree, Network, VariableElimination};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
+
+/// A network the server holds, with what it needs to answer queries on it.
+#[derive(Debug)]
+pub struct LoadedNetwork {
+    /// The name clients use.
+    pub name: String,
+    /// The network.
+    pub network: Arc<Network>,
+    /// SHA-256 (hex) of the canonical BIF text: which exact model answered.
+    pub hash: String,
+    /// The junction tree's cost.
+    pub cost: CostEstimate,
+    /// Whether the cost fits the server's budget.
+    pub fits_budget: bool,
+    junction_tree: OnceLock<Result<Arc<JunctionTree>, InferenceError>>,
+}
+
+impl LoadedNetwork {
+    fn new(name: String, network: Network, budget: &Budget) -> LoadedNetwork {
+        let hash = format!("{:x}", Sha256::digest(write_bif(&network).as_bytes()));
+        let cost = JunctionTree::estimate(&network);
+        let fits_budget = cost.bytes <= budget.max_bytes as f64;
+        LoadedNetwork {
+            name,
+            network: Arc::new(network),
+            hash,
+            cost,
+            fits_budget,
+            junction_tree: OnceLock::new(),
+        }
+    }
+
+    /// The engine of `kind` (unspecified = junction tree). Blocking: compiles the junction tree
+    /// on first use, so call it from the blocking pool.
+    ///
+    /// # Errors
+    /// Over budget (for the junction tree) or too large (for enumeration).
+    pub fn engine(
+        &self,
+        kind: EngineKind,
+        budget: &Budget,
+    ) -> Result<Arc<dyn InferenceEngine>, InferenceError> {
+        match kind {
+            EngineKind::JunctionTree => {
+                let compiled = self.junction_tree.get_or_init(|| {
+                    JunctionTree::compile(self.network.clone(), budget).map(Arc::new)
+                });
+                compiled.clone().map(|jt| jt as Arc<dyn InferenceEngine>)
+            }
+            EngineKind::VariableElimination => {
+                Ok(Arc::new(VariableElimination::new(self.network.clone())))
+            }
+            EngineKind::Enumeration => Ok(Arc::new(Enumeration::new(self.network.clone())?)),
+        }
+    }
+}
+
+/// Name → network, plus the directory that makes uploads survive a restart.
+#[derive(Debug)]
+pub struct Registry {
+    directory: PathBuf,
+    budget: Budget,
+    networks: RwLock<BTreeMap<String, Arc<LoadedNetwork>>>,
+    upload_counter: AtomicU64,
+}
+
+/// Network names double as file names, so they are kept to a safe alphabet.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+}
+
+fn extension(format: Format) -> &'static str {
+    match format {
+        Format::Bif => "bif",
+        Format::XmlBif => "xml",
+    }
+}
+
+impl Registry {
+    /// Loads every `.bif`, `.xml` and `.xmlbif` file of `directory` (creating it if needed).
+    /// A file that fails to load is reported in the returned list and skipped: one bad file
+    /// must not keep the others from being served.
+    ///
+    /// # Errors
+    /// The directory cannot be created or listed.
+    pub fn open(directory: &Path, budget: Budget) -> std::io::Result<(Registry, Vec<String>)> {
+        std::fs::create_dir_all(directory)?;
+        let mut networks = BTreeMap::new();
+        let mut problems = Vec::new();
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(directory)?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|path| {
+                path.extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| ["bif", "xml", "xmlbif"].contains(&e))
+            })
+            .collect();
+        paths.sort();
+        for path in paths {
+            let Some(name) = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .map(str::to_string)
+            else {
+                continue;
+            };
+            if !valid_name(&name) || networks.contains_key(&name) {
+                problems.push(format!(
+                    "{}: skipped (name unusable or taken)",
+                    path.display()
+                ));
+                continue;
+            }
+            match crate::io::read_network(&path) {
+                Ok(network) => {
+                    networks.insert(
+                        name.clone(),
+                        Arc::new(LoadedNetwork::new(name, network, &budget)),
+                    );
+                }
+                Err(error) => problems.push(error.to_string()),
+            }
+        }
+        Ok((
+            Registry {
+                directory: directory.to_path_buf(),
+                budget,
+                networks: RwLock::new(networks),
+                upload_counter: AtomicU64::new(0),
+            },
+            problems,
+        ))
+    }
+
+    /// The memory budget for junction trees.
+    pub fn budget(&self) -> &Budget {
+        &self.budget
+    }
+
+    /// The network called `name`.
+    ///
+    /// # Errors
+    /// [`ServiceError::NetworkNotFound`], listing the available names.
+    pub fn get(&self, name: &str) -> Result<Arc<LoadedNetwork>, ServiceError> {
+        let networks = self.networks.read().expect("registry lock");
+        networks
+            .get(name)
+            .cloned()
+            .ok_or_else(|| ServiceError::NetworkNotFound {
+                name: name.to_string(),
+                available: if networks.is_empty() {
+                    "none".to_string()
+                } else {
+                    networks.keys().cloned().collect::<Vec<_>>().join(", ")
+                },
+            })
+    }
+
+    /// All networks, by name.
+    pub fn list(&self) -> Vec<Arc<LoadedNetwork>> {
+        self.networks
+            .read()
+            .expect("registry lock")
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// Validates and stores a network. Blocking (parses and writes a file).
+    ///
+    /// The file is written under a temporary name, flushed to disk and renamed, so a crash
+    /// leaves either the old file or the new one, never half of one.
+    ///
+    /// # Errors
+    /// Invalid name, malformed content, over budget, name taken, or storage failure.
+    pub fn upload(
+        &self,
+        name: &str,
+        format: Option<Format>,
+        content: &str,
+        replace: bool,
+    ) -> Result<Arc<LoadedNetwork>, ServiceError> {
+        if !valid_name(name) {
+            return Err(ServiceError::InvalidName(name.to_string()));
+        }
+        if !replace
+            && self
+                .networks
+                .read()
+                .expect("registry lock")
+                .contains_key(name)
+        {
+            return Err(ServiceError::NetworkExists(name.to_string()));
+        }
+        let format = format.unwrap_or_else(|| Format::detect(Path::new(""), content));
+        let source = format!("{name}.{}", extension(format));
+        let network = match format {
+            Format::Bif => read_bif(content, &source)?,
+            Format::XmlBif => read_xmlbif(content, &source)?,
+        };
+        let loaded = LoadedNetwork::new(name.to_string(), network, &self.budget);
+        if !loaded.fits_budget {
+            return Err(InferenceError::OverBudget {
+                network: name.to_string(),
+                estimate: loaded.cost.clone(),
+                budget: crate::infer::format_bytes(self.budget.max_bytes as f64),
+            }
+            .into());
+        }
+        let storage = |e: std::io::Error| ServiceError::Storage(e.to_string());
+        let n = self.upload_counter.fetch_add(1, Ordering::Relaxed);
+        let temporary = self
+            .directory
+            .join(format!(".upload-{}-{n}.partial", std::process::id()));
+        let target = self.directory.join(&source);
+        {
+            use std::io::Write;
+            let mut file = std::fs::File::create(&temporary).map_err(storage)?;
+            file.write_all(content.as_bytes()).map_err(storage)?;
+            file.sync_all().map_err(storage)?;
+        }
+        let mut networks = self.networks.write().expect("registry lock");
+        if !replace && networks.contains_key(name) {
+            let _ = std::fs::remove_file(&temporary);
+            return Err(ServiceError::NetworkExists(name.to_string()));
+        }
+        std::fs::rename(&temporary, &target).map_err(storage)?;
+        // The other format's file of the same name would shadow this one after a restart.
+        for other in ["bif", "xml", "xmlbif"] {
+            let path = self.directory.join(format!("{name}.{other}"));
+            if path != target {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+        if let Ok(directory) = std::fs::File::open(&self.directory) {
+            let _ = directory.sync_all();
+        }
+        let loaded = Arc::new(loaded);
+        networks.insert(name.to_string(), loaded.clone());
+        Ok(loaded)
+    }
+
+    /// Forgets a network and removes its file. Blocking.
+    ///
+    /// # Errors
+    /// [`ServiceError::NetworkNotFound`], or storage failure.
+    pub fn delete(&self, name: &str) -> Result<(), ServiceError> {
+        self.get(name)?;
+        let mut networks = self.networks.write().expect("registry lock");
+        networks.remove(name);
+        for extension in ["bif", "xml", "xmlbif"] {
+            let path = self.directory.join(format!("{name}.{extension}"));
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(ServiceError::Storage(format!("{}: {e}", path.display()))),
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_safe_file_names() {
+        assert!(valid_name("asia"));
+        assert!(valid_name("sino_russian-v2.1"));
+        for bad in [
+            "",
+            ".hidden",
+            "../etc/passwd",
+            "a/b",
+            "a b",
+            &"x".repeat(65),
+        ] {
+            assert!(!valid_name(bad), "{bad}");
+        }
+    }
+}
