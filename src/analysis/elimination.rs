@@ -9,7 +9,10 @@ use crate::graph::{Graph, Heuristic, elimination_order};
 use crate::model::{Network, VarId};
 
 /// Ancestors of `seeds`, the seeds included.
-pub(super) fn ancestral_set(network: &Network, seeds: impl IntoIterator<Item = VarId>) -> Vec<bool> {
+pub(super) fn ancestral_set(
+    network: &Network,
+    seeds: impl IntoIterator<Item = VarId>,
+) -> Vec<bool> {
     let mut marked = vec![false; network.n_variables()];
     let mut stack: Vec<VarId> = seeds.into_iter().collect();
     while let Some(var) = stack.pop() {
@@ -86,7 +89,12 @@ pub(super) enum Combine {
 
 /// The factor over `f`'s scope without `var`, holding the maximum over `var`.
 fn max_out(factor: &Factor, var: VarId) -> Factor {
-    let keep: Vec<VarId> = factor.vars().iter().copied().filter(|&v| v != var).collect();
+    let keep: Vec<VarId> = factor
+        .vars()
+        .iter()
+        .copied()
+        .filter(|&v| v != var)
+        .collect();
     let cards: Vec<usize> = factor
         .vars()
         .iter()

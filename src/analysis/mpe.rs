@@ -82,7 +82,10 @@ pub fn maximum_a_posteriori(
 
     // Maximising over a barren variable is not neutral (its CPT does not max to one), so the
     // MAP variables and their ancestors stay in; only barren variables outside M are dropped.
-    let relevant = ancestral_set(network, evidence.variables().chain(map_vars.iter().copied()));
+    let relevant = ancestral_set(
+        network,
+        evidence.variables().chain(map_vars.iter().copied()),
+    );
     let (factors, ln_constant) =
         evidence_factors(network, evidence, &relevant, &map_vars, None).ok_or_else(fail)?;
     let mut in_map = vec![false; network.n_variables()];
@@ -93,8 +96,8 @@ pub fn maximum_a_posteriori(
     let (factors, ln_sum_scale) =
         eliminate(network, factors, &summed, Combine::Sum, None).ok_or_else(fail)?;
     let mut trace = Vec::new();
-    let (rest, ln_max_scale) = eliminate(network, factors, &in_map, Combine::Max, Some(&mut trace))
-        .ok_or_else(fail)?;
+    let (rest, ln_max_scale) =
+        eliminate(network, factors, &in_map, Combine::Max, Some(&mut trace)).ok_or_else(fail)?;
     let top = product(rest);
     debug_assert!(top.vars().is_empty(), "every MAP variable was eliminated");
     let top = top.values()[0];

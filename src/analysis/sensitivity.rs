@@ -32,6 +32,9 @@ use crate::factor::Factor;
 use crate::infer::{InferenceError, check_ids, impossible};
 use crate::model::{Network, VarId};
 
+/// Relative size below which the difference of the formula's two terms is rounding.
+const ROUNDING: f64 = 1e-12;
+
 /// The derivative of the target posterior with respect to one CPT entry.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ParameterSensitivity {
@@ -71,12 +74,7 @@ fn family_derivatives(
     relevant: &[bool],
     var: VarId,
 ) -> Option<(Vec<f64>, f64)> {
-    let family: Vec<VarId> = network
-        .parents(var)
-        .iter()
-        .copied()
-        .chain([var])
-        .collect();
+    let family: Vec<VarId> = network.parents(var).iter().copied().chain([var]).collect();
     let (factors, ln_constant) = evidence_factors(network, evidence, relevant, &family, Some(var))?;
     let mut summed = relevant.to_vec();
     family.iter().for_each(|v| summed[v.index()] = false);
@@ -129,8 +127,7 @@ pub fn sensitivity(
     let mut probability = None;
     for var in network.variable_ids().filter(|v| relevant[v.index()]) {
         let n_states = network.cardinality(var);
-        let (d_e, ln_e) =
-            family_derivatives(network, evidence, &relevant, var).ok_or_else(fail)?;
+        let (d_e, ln_e) = family_derivatives(network, evidence, &relevant, var).ok_or_else(fail)?;
         let theta = network.cpt(var).values();
         let z_e: f64 = theta.iter().zip(&d_e).map(|(t, d)| t * d).sum();
         if z_e <= 0.0 || !z_e.is_finite() {
@@ -166,12 +163,19 @@ pub fn sensitivity(
                         .sum();
                     f[base + x] - others
                 };
+                let (with_y, without_y) = (g(&f_ye), p * g(&f_e));
+                let mut derivative = with_y - without_y;
+                // A parameter that cannot matter gives two equal terms; their difference is
+                // rounding, and 0 makes such parameters tie exactly.
+                if derivative.abs() <= ROUNDING * (with_y.abs() + without_y.abs()) {
+                    derivative = 0.0;
+                }
                 parameters.push(ParameterSensitivity {
                     variable: var,
                     configuration,
                     state: x,
                     value,
-                    derivative: g(&f_ye) - p * g(&f_e),
+                    derivative,
                 });
             }
         }
