@@ -7,7 +7,9 @@ use credence::analysis::{
 };
 use credence::infer::Budget;
 use credence::io::read_bif;
-use credence::{Evidence, InferenceEngine, InferenceError, JunctionTree, Network, NetworkBuilder, VarId};
+use credence::{
+    Evidence, InferenceEngine, InferenceError, JunctionTree, Network, NetworkBuilder, VarId,
+};
 use proptest::prelude::*;
 use std::sync::Arc;
 
@@ -112,7 +114,9 @@ fn mpe_rejects_impossible_evidence_and_repeats() {
     let evidence = observe(&sure, &[(x, 1)]);
     assert!(matches!(
         most_probable_explanation(&sure, &evidence),
-        Err(AnalysisError::Inference(InferenceError::ImpossibleEvidence { .. }))
+        Err(AnalysisError::Inference(
+            InferenceError::ImpossibleEvidence { .. }
+        ))
     ));
     let err = maximum_a_posteriori(&f.network, &Evidence::new(), &[f.a, f.a]).unwrap_err();
     assert_eq!(err.to_string(), "'a' is given twice");
@@ -158,7 +162,10 @@ fn intervening_on_an_effect_leaves_its_cause_alone() {
 }
 
 fn h(p: &[f64]) -> f64 {
-    -p.iter().filter(|&&x| x > 0.0).map(|x| x * x.ln()).sum::<f64>()
+    -p.iter()
+        .filter(|&&x| x > 0.0)
+        .map(|x| x * x.ln())
+        .sum::<f64>()
 }
 
 #[test]
