@@ -123,6 +123,34 @@ fn mpe_rejects_impossible_evidence_and_repeats() {
 }
 
 #[test]
+fn map_refuses_an_elimination_too_large_for_memory() {
+    // A root with 30 binary children: MAP over the children must sum the root out first,
+    // which joins all 30 children in one table of 2^31 entries.
+    let mut builder = NetworkBuilder::new("star");
+    let root = builder.add_variable("root", ["a", "b"]).unwrap();
+    builder.set_cpt(root, vec![], vec![0.5, 0.5]).unwrap();
+    let mut leaves = Vec::new();
+    for i in 0..30 {
+        let leaf = builder
+            .add_variable(format!("leaf{i}"), ["x", "y"])
+            .unwrap();
+        builder
+            .set_cpt(leaf, vec![root], vec![0.9, 0.1, 0.2, 0.8])
+            .unwrap();
+        leaves.push(leaf);
+    }
+    let star = builder.build().unwrap();
+    let err = maximum_a_posteriori(&star, &Evidence::new(), &leaves).unwrap_err();
+    assert!(
+        matches!(err, AnalysisError::EliminationTooLarge { .. }),
+        "{err}"
+    );
+    // The MPE maximises the root too, and stays small.
+    let mpe = most_probable_explanation(&star, &Evidence::new()).unwrap();
+    assert_eq!(mpe.state(root), Some(0));
+}
+
+#[test]
 fn joint_posterior_by_hand() {
     let f = fork();
     let evidence = observe(&f.network, &[(f.b, YES)]);

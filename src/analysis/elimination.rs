@@ -3,10 +3,15 @@
 //! with traceback (§13.2). Every message is divided by its total (sums) or its maximum
 //! (maxima) and the logs of those scales are summed, so long products cannot underflow.
 
+use super::AnalysisError;
 use crate::evidence::Evidence;
 use crate::factor::{Factor, Projection};
 use crate::graph::{Graph, Heuristic, elimination_order};
 use crate::model::{Network, VarId};
+
+/// Largest product (in entries) an elimination builds: 2^27 entries are 1 GiB of `f64`. MAP's
+/// constrained order (sums before maxima) can need far larger tables than the junction tree.
+pub const MAX_ELIMINATION_ENTRIES: usize = 1 << 27;
 
 /// Ancestors of `seeds`, the seeds included.
 pub(super) fn ancestral_set(
@@ -120,14 +125,18 @@ pub(super) fn product(factors: Vec<Factor>) -> Factor {
 /// weighted-min-fill order over the factors' interaction graph. Returns the factors left and
 /// `ln` of the scales divided out. With `trace`, each eliminated variable is recorded with the
 /// product it was eliminated from, in elimination order (max-product traceback reads it
-/// backwards). `None` means a message was all zeros: the evidence is impossible.
+/// backwards). `Ok(None)` means a message was all zeros: the evidence is impossible.
+///
+/// # Errors
+/// [`AnalysisError::EliminationTooLarge`] before building a product over more than
+/// [`MAX_ELIMINATION_ENTRIES`] entries.
 pub(super) fn eliminate(
     network: &Network,
     mut factors: Vec<Factor>,
     eliminate: &[bool],
     combine: Combine,
     mut trace: Option<&mut Vec<(VarId, Factor)>>,
-) -> Option<(Vec<Factor>, f64)> {
+) -> Result<Option<(Vec<Factor>, f64)>, AnalysisError> {
     let weights = network
         .variables()
         .iter()
@@ -150,6 +159,20 @@ pub(super) fn eliminate(
         let (with, without): (Vec<Factor>, Vec<Factor>) =
             factors.into_iter().partition(|f| f.contains(var));
         factors = without;
+        let mut scope: Vec<VarId> = with.iter().flat_map(|f| f.vars().iter().copied()).collect();
+        scope.sort_unstable();
+        scope.dedup();
+        let entries: f64 = scope
+            .iter()
+            .map(|&v| network.cardinality(v) as f64)
+            .product();
+        if entries > MAX_ELIMINATION_ENTRIES as f64 {
+            return Err(AnalysisError::EliminationTooLarge {
+                variable: network.variable(var).name().to_string(),
+                entries,
+                limit: MAX_ELIMINATION_ENTRIES,
+            });
+        }
         let joined = product(with);
         let mut message = match combine {
             Combine::Sum => joined.sum_out(var),
@@ -160,7 +183,7 @@ pub(super) fn eliminate(
             Combine::Max => message.values().iter().copied().fold(0.0, f64::max),
         };
         if scale <= 0.0 || !scale.is_finite() {
-            return None;
+            return Ok(None);
         }
         message.scale(1.0 / scale);
         ln_scale += scale.ln();
@@ -169,16 +192,27 @@ pub(super) fn eliminate(
         }
         factors.push(message);
     }
-    Some((factors, ln_scale))
+    Ok(Some((factors, ln_scale)))
 }
 
-/// `ln P(e)` by summing out every relevant variable.
-pub(super) fn ln_p_evidence(network: &Network, evidence: &Evidence) -> Option<f64> {
+/// `ln P(e)` by summing out every relevant variable; `Ok(None)` when `P(e) = 0`.
+///
+/// # Errors
+/// As [`eliminate`].
+pub(super) fn ln_p_evidence(
+    network: &Network,
+    evidence: &Evidence,
+) -> Result<Option<f64>, AnalysisError> {
     let relevant = ancestral_set(network, evidence.variables());
-    let (factors, ln_constant) = evidence_factors(network, evidence, &relevant, &[], None)?;
-    let (rest, ln_scale) = eliminate(network, factors, &relevant, Combine::Sum, None)?;
+    let Some((factors, ln_constant)) = evidence_factors(network, evidence, &relevant, &[], None)
+    else {
+        return Ok(None);
+    };
+    let Some((rest, ln_scale)) = eliminate(network, factors, &relevant, Combine::Sum, None)? else {
+        return Ok(None);
+    };
     let total = product(rest).total();
-    (total > 0.0).then(|| ln_constant + ln_scale + total.ln())
+    Ok((total > 0.0).then(|| ln_constant + ln_scale + total.ln()))
 }
 
 /// The entries of a factor over `vars` (a permutation of its scope) laid out row-major in the

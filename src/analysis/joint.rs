@@ -82,7 +82,9 @@ impl JointPosterior {
 /// # Errors
 /// [`AnalysisError::TooLarge`] when the table would exceed [`MAX_JOINT_ENTRIES`];
 /// [`ImpossibleEvidence`](crate::InferenceError::ImpossibleEvidence) when `P(e) = 0`;
-/// [`AnalysisError::Repeated`]; [`ForeignId`](crate::InferenceError::ForeignId).
+/// [`AnalysisError::Repeated`]; [`ForeignId`](crate::InferenceError::ForeignId);
+/// [`AnalysisError::EliminationTooLarge`] when an intermediate table would exceed
+/// [`MAX_ELIMINATION_ENTRIES`](super::MAX_ELIMINATION_ENTRIES).
 pub fn joint_posterior(
     network: &Network,
     evidence: &Evidence,
@@ -111,7 +113,7 @@ pub fn joint_posterior(
     let mut summed = relevant;
     vars.iter().for_each(|v| summed[v.index()] = false);
     let (rest, ln_scale) =
-        eliminate(network, factors, &summed, Combine::Sum, None).ok_or_else(fail)?;
+        eliminate(network, factors, &summed, Combine::Sum, None)?.ok_or_else(fail)?;
     // A variable of `vars` always keeps its CPT (it is relevant), so the product covers them all.
     let table = product(rest);
     let mut values = values_in_order(&table, vars);

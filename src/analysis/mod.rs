@@ -27,6 +27,7 @@ mod mpe;
 mod sensitivity;
 mod voi;
 
+pub use elimination::MAX_ELIMINATION_ENTRIES;
 pub use explain::{Conflict, EvidenceImpact, EvidenceReport, explain};
 pub use intervention::intervene;
 pub use joint::{JointPosterior, MAX_JOINT_ENTRIES, joint_posterior};
@@ -62,6 +63,18 @@ pub enum AnalysisError {
         /// The variables, comma separated.
         variables: String,
         /// Entries the table would have.
+        entries: f64,
+        /// The limit.
+        limit: usize,
+    },
+    /// Variable elimination would build a table too large for memory.
+    #[error(
+        "eliminating '{variable}' would build a table of {entries:e} entries, over the limit of {limit}; ask about fewer variables or use a smaller network"
+    )]
+    EliminationTooLarge {
+        /// The variable being eliminated.
+        variable: String,
+        /// Entries of the product.
         entries: f64,
         /// The limit.
         limit: usize,

@@ -45,7 +45,7 @@ impl MostProbable {
 /// Exact ties go to the lowest state index.
 ///
 /// # Errors
-/// [`ImpossibleEvidence`](crate::InferenceError::ImpossibleEvidence) when `P(e) = 0`; [`ForeignId`](crate::InferenceError::ForeignId).
+/// As [`maximum_a_posteriori`].
 pub fn most_probable_explanation(
     network: &Network,
     evidence: &Evidence,
@@ -66,6 +66,8 @@ pub fn most_probable_explanation(
 /// Exact ties go to the lowest state index.
 ///
 /// # Errors
+/// [`AnalysisError::EliminationTooLarge`] when an intermediate table would exceed
+/// [`MAX_ELIMINATION_ENTRIES`](super::MAX_ELIMINATION_ENTRIES);
 /// [`ImpossibleEvidence`](crate::InferenceError::ImpossibleEvidence) when `P(e) = 0`; [`ForeignId`](crate::InferenceError::ForeignId);
 /// [`AnalysisError::Repeated`] when a variable is named twice.
 pub fn maximum_a_posteriori(
@@ -94,10 +96,10 @@ pub fn maximum_a_posteriori(
         .map(|v| relevant[v] && !in_map[v])
         .collect();
     let (factors, ln_sum_scale) =
-        eliminate(network, factors, &summed, Combine::Sum, None).ok_or_else(fail)?;
+        eliminate(network, factors, &summed, Combine::Sum, None)?.ok_or_else(fail)?;
     let mut trace = Vec::new();
     let (rest, ln_max_scale) =
-        eliminate(network, factors, &in_map, Combine::Max, Some(&mut trace)).ok_or_else(fail)?;
+        eliminate(network, factors, &in_map, Combine::Max, Some(&mut trace))?.ok_or_else(fail)?;
     let top = product(rest);
     debug_assert!(top.vars().is_empty(), "every MAP variable was eliminated");
     let top = top.values()[0];
@@ -121,7 +123,7 @@ pub fn maximum_a_posteriori(
         }
         state[var.index()] = best;
     }
-    let ln_p_e = ln_p_evidence(network, evidence).ok_or_else(fail)?;
+    let ln_p_e = ln_p_evidence(network, evidence)?.ok_or_else(fail)?;
     let assignment = map_vars
         .iter()
         .map(|&v| {

@@ -67,18 +67,24 @@ pub struct Sensitivity {
 }
 
 /// `D(x, u)` over `var`'s family in CPT layout (parents in declared order, child fastest), and
-/// its `ln` scale; `None` when it is zero everywhere.
+/// its `ln` scale; `Ok(None)` when it is zero everywhere.
 fn family_derivatives(
     network: &Network,
     evidence: &Evidence,
     relevant: &[bool],
     var: VarId,
-) -> Option<(Vec<f64>, f64)> {
+) -> Result<Option<(Vec<f64>, f64)>, AnalysisError> {
     let family: Vec<VarId> = network.parents(var).iter().copied().chain([var]).collect();
-    let (factors, ln_constant) = evidence_factors(network, evidence, relevant, &family, Some(var))?;
+    let Some((factors, ln_constant)) =
+        evidence_factors(network, evidence, relevant, &family, Some(var))
+    else {
+        return Ok(None);
+    };
     let mut summed = relevant.to_vec();
     family.iter().for_each(|v| summed[v.index()] = false);
-    let (rest, ln_scale) = eliminate(network, factors, &summed, Combine::Sum, None)?;
+    let Some((rest, ln_scale)) = eliminate(network, factors, &summed, Combine::Sum, None)? else {
+        return Ok(None);
+    };
     let mut table = product(rest);
     // A family variable in no remaining factor (e.g. a target with no relevant children and no
     // evidence) does not change D: spread it out as a factor of ones.
@@ -92,7 +98,10 @@ fn family_derivatives(
         let ones = vec![1.0; cards.iter().product()];
         table = table.product(&Factor::from_table(&missing, &cards, &ones));
     }
-    Some((values_in_order(&table, &family), ln_constant + ln_scale))
+    Ok(Some((
+        values_in_order(&table, &family),
+        ln_constant + ln_scale,
+    )))
 }
 
 /// `∂P(target = state | e)/∂θ` for every CPT entry `θ` that can affect it.
@@ -103,7 +112,8 @@ fn family_derivatives(
 /// # Errors
 /// [`AnalysisError::TargetObserved`] when hard evidence fixes the target;
 /// [`ImpossibleEvidence`](InferenceError::ImpossibleEvidence) when `P(e) = 0`;
-/// [`ForeignId`](InferenceError::ForeignId).
+/// [`ForeignId`](InferenceError::ForeignId); [`AnalysisError::EliminationTooLarge`] when an
+/// intermediate table would exceed [`MAX_ELIMINATION_ENTRIES`](super::MAX_ELIMINATION_ENTRIES).
 pub fn sensitivity(
     network: &Network,
     evidence: &Evidence,
@@ -127,14 +137,15 @@ pub fn sensitivity(
     let mut probability = None;
     for var in network.variable_ids().filter(|v| relevant[v.index()]) {
         let n_states = network.cardinality(var);
-        let (d_e, ln_e) = family_derivatives(network, evidence, &relevant, var).ok_or_else(fail)?;
+        let (d_e, ln_e) =
+            family_derivatives(network, evidence, &relevant, var)?.ok_or_else(fail)?;
         let theta = network.cpt(var).values();
         let z_e: f64 = theta.iter().zip(&d_e).map(|(t, d)| t * d).sum();
         if z_e <= 0.0 || !z_e.is_finite() {
             return Err(fail());
         }
         let f_e: Vec<f64> = d_e.iter().map(|d| d / z_e).collect();
-        let f_ye: Vec<f64> = match family_derivatives(network, &with_target, &relevant, var) {
+        let f_ye: Vec<f64> = match family_derivatives(network, &with_target, &relevant, var)? {
             Some((d_ye, ln_ye)) => {
                 let scale = (ln_ye - ln_e).exp() / z_e;
                 d_ye.iter().map(|d| d * scale).collect()
