@@ -106,9 +106,15 @@ fn log_likelihood_ratios(with: &[f64], without: &[f64]) -> Vec<f64> {
 
 /// How much each evidence item moved `target`, and the conflict measure of the evidence.
 ///
+/// An item is everything observed about one variable; `e_−i` is the rest of the evidence.
+/// The conflict measure is Jensen, Chamberlain, Nordahl & Jensen (1991); the log-likelihood
+/// ratio is Good's (1950) weight of evidence.
+///
 /// # Formula
-/// See the [module documentation](self): total variation, `logit P(t | e) − logit P(t | e_−i)`,
-/// and `conf(e) = Σ_i ln P(e_i) − ln P(e)`.
+/// - total variation `½ Σ_t |P(t | e) − P(t | e_−i)|`;
+/// - log-likelihood ratio `ln [P(e_i | t, e_−i) / P(e_i | ¬t, e_−i)] = logit P(t | e) − logit P(t | e_−i)`;
+/// - `conf(e) = Σ_i ln P(e_i) − ln P(e)`, positive when the items do not fit together, and each
+///   item's contribution `conf(e) − conf(e_−i) = ln P(e_i) − ln P(e_i | e_−i)`.
 ///
 /// # Errors
 /// [`AnalysisError::TargetObserved`] when hard evidence fixes the target; the engine's errors

@@ -16,6 +16,32 @@
 //!
 //! Everything is exact. Logarithms are natural.
 //!
+//! # Examples
+//! ```
+//! use credence::analysis::{most_probable_explanation, value_of_information};
+//! use credence::{Evidence, JunctionTree, infer::Budget, io::read_bif};
+//! use std::sync::Arc;
+//!
+//! let text = "variable rain { type discrete [ 2 ] { yes, no }; }
+//!             variable wet { type discrete [ 2 ] { yes, no }; }
+//!             probability ( rain ) { table 0.2, 0.8; }
+//!             probability ( wet | rain ) { (yes) 0.9, 0.1; (no) 0.1, 0.9; }";
+//! let network = Arc::new(read_bif(text, "garden.bif").unwrap());
+//! let rain = network.variable_id("rain").unwrap();
+//! let wet = network.variable_id("wet").unwrap();
+//!
+//! // Nothing observed: the most probable world is dry, P = 0.8 · 0.9.
+//! let mpe = most_probable_explanation(&network, &Evidence::new()).unwrap();
+//! assert_eq!(mpe.assignment, vec![(rain, 1), (wet, 1)]);
+//! assert!((mpe.ln_probability - 0.72f64.ln()).abs() < 1e-12);
+//!
+//! // Looking at the grass tells something about the rain.
+//! let engine = JunctionTree::compile(network.clone(), &Budget::default()).unwrap();
+//! let voi = value_of_information(&engine, &Evidence::new(), rain, &[]).unwrap();
+//! assert_eq!(voi.ranking[0].variable, wet);
+//! assert!(voi.ranking[0].mutual_information > 0.0);
+//! ```
+//!
 //! [`Factor`]: crate::factor::Factor
 //! [`InferenceEngine`]: crate::InferenceEngine
 

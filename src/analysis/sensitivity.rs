@@ -106,8 +106,17 @@ fn family_derivatives(
 
 /// `∂P(target = state | e)/∂θ` for every CPT entry `θ` that can affect it.
 ///
+/// Proportional co-variation: when `θ_{x|u}` becomes `t`, the other entries of its column keep
+/// their ratios, `θ_{x'|u}(t) = θ_{x'|u} (1 − t) / (1 − θ_{x|u})` (shared equally when
+/// `θ_{x|u} = 1`). Then `P(y, e)` and `P(e)` are linear in `t` (Castillo, Gutiérrez & Hadi
+/// 1997; Coupé & van der Gaag 2002; Chan & Darwiche 2002).
+///
 /// # Formula
-/// See the [module documentation](self).
+/// With `D_e(x, u) = ∂P(e)/∂θ_{x|u}` (the product of every factor but `X`'s CPT, summed over
+/// all joint states with `X = x, U = u`; Darwiche 2003), `D_ye` the same with `y` observed too,
+/// `F = D / P(e)` and `w_{x'} = θ_{x'|u} / (1 − θ_{x|u})`:
+///
+/// `∂P(y | e)/∂θ_{x|u} = g(F_ye) − P(y | e) · g(F_e)`, `g(F) = F(x, u) − Σ_{x' ≠ x} w_{x'} F(x', u)`.
 ///
 /// # Errors
 /// [`AnalysisError::TargetObserved`] when hard evidence fixes the target;
