@@ -11,6 +11,8 @@
 //! - [`infer`]: the engines behind one trait, [`InferenceEngine`]: [`JunctionTree`] (compiled
 //!   once, shared), [`VariableElimination`] and [`Enumeration`].
 //! - [`io`]: BIF and XMLBIF reading and writing, with `file:line:col` errors.
+//! - [`analysis`]: analyst questions beyond marginals: MPE and MAP, joint posteriors,
+//!   interventions, value of information, evidence impact and conflict, parameter sensitivity.
 //!
 //! - [`service`]: the gRPC service (tonic), the edge for remote clients.
 //!
@@ -38,6 +40,7 @@
 //! assert!((posteriors.ln_p_evidence() - 0.26f64.ln()).abs() < 1e-12);
 //! ```
 
+pub mod analysis;
 pub mod evidence;
 pub mod factor;
 pub mod graph;
@@ -69,4 +72,7 @@ pub enum Error {
     /// A query failed.
     #[error(transparent)]
     Inference(#[from] InferenceError),
+    /// An analysis failed.
+    #[error(transparent)]
+    Analysis(#[from] analysis::AnalysisError),
 }

@@ -302,3 +302,144 @@ fn timeline_moves_the_scenarios_as_recorded() {
         previous = now;
     }
 }
+
+// The analyst questions demonstrated in the README ("Analyst questions on the Sino-Russian
+// network"), held to what the README says about them.
+
+fn evidence_of(items: &[(&str, &str)]) -> Evidence {
+    let mut e = Evidence::new();
+    for (v, s) in items {
+        e.observe_named(network(), v, s).unwrap();
+    }
+    e
+}
+
+const APRIL: [(&str, &str); 4] = [
+    ("oil_price", "low"),
+    ("russian_inflation", "high"),
+    ("western_sanctions", "tightening"),
+    ("china_trade_share", "above_half"),
+];
+
+fn year() -> Vec<(&'static str, &'static str)> {
+    let mut items = APRIL.to_vec();
+    items.extend([
+        ("summit_frequency", "intensive"),
+        ("joint_exercise_scale", "large_scale"),
+        ("dual_use_exports", "limited"),
+        ("third_region_frictions", "visible"),
+        ("bilateral_trade", "contracting"),
+        ("russian_public_attitude", "warm"),
+        ("war_in_ukraine", "frozen"),
+        ("us_china_confrontation", "managed"),
+    ]);
+    items
+}
+
+fn id(name: &str) -> credence::VarId {
+    network().variable_id(name).unwrap()
+}
+
+fn name(var: credence::VarId) -> &'static str {
+    network().variable(var).name()
+}
+
+#[test]
+fn the_next_exercise_is_the_indicator_to_watch_but_asymmetry_is_what_matters() {
+    use credence::analysis::value_of_information;
+    let april = evidence_of(&APRIL);
+    let unseen: Vec<_> = [
+        "summit_frequency",
+        "joint_exercise_scale",
+        "dual_use_exports",
+        "bilateral_trade",
+        "third_region_frictions",
+        "russian_public_attitude",
+        "joint_energy_project_progress",
+    ]
+    .map(id)
+    .to_vec();
+    let indicators = value_of_information(engine(), &april, id("scenario"), &unseen).unwrap();
+    assert_eq!(name(indicators.ranking[0].variable), "joint_exercise_scale");
+    assert!(indicators.ranking[0].mutual_information < 0.01 * indicators.entropy);
+    let all = value_of_information(engine(), &april, id("scenario"), &[]).unwrap();
+    let top: Vec<&str> = all.ranking[..3].iter().map(|i| name(i.variable)).collect();
+    assert_eq!(
+        top,
+        [
+            "asymmetry",
+            "russian_dependence_on_china",
+            "military_cooperation"
+        ]
+    );
+}
+
+#[test]
+fn trade_share_and_sanctions_drove_the_year_and_the_evidence_fits() {
+    let report =
+        credence::analysis::explain(engine(), &evidence_of(&year()), id("scenario")).unwrap();
+    let top: Vec<&str> = report.items[..2].iter().map(|i| name(i.variable)).collect();
+    assert_eq!(top, ["china_trade_share", "western_sanctions"]);
+    assert!(!report.conflict.is_conflict(), "{}", report.conflict.value);
+}
+
+#[test]
+fn an_ended_war_with_tightening_sanctions_is_flagged_as_conflict() {
+    let evidence = evidence_of(&[
+        ("western_sanctions", "tightening"),
+        ("war_in_ukraine", "ended"),
+        ("china_trade_share", "above_half"),
+        ("joint_exercise_scale", "large_scale"),
+    ]);
+    let report = credence::analysis::explain(engine(), &evidence, id("scenario")).unwrap();
+    assert!(report.conflict.is_conflict());
+    assert_eq!(name(report.conflict.ranking[0].0), "war_in_ukraine");
+}
+
+#[test]
+fn easing_sanctions_by_decision_says_nothing_about_the_war() {
+    let sanctions = id("western_sanctions");
+    let easing = network().state_index(sanctions, "easing").unwrap();
+    let surgery = credence::analysis::intervene(network(), &[(sanctions, easing)]).unwrap();
+    let done = JunctionTree::compile(Arc::new(surgery), &Budget::default()).unwrap();
+    let war = id("war_in_ukraine");
+    let ended = done.posteriors(&Evidence::new(), &[war]).unwrap();
+    assert!((ended.marginal(war).unwrap()[2] - 0.15).abs() < 1e-12);
+    assert!(
+        p(
+            &[("western_sanctions", "easing")],
+            "war_in_ukraine",
+            "ended"
+        ) > 0.4
+    );
+}
+
+#[test]
+fn the_most_probable_story_is_vassalisation_though_transactional_is_most_probable() {
+    let evidence = evidence_of(&year());
+    let mpe = credence::analysis::most_probable_explanation(network(), &evidence).unwrap();
+    let scenario = id("scenario");
+    assert_eq!(
+        network().variable(scenario).states()[mpe.state(scenario).unwrap()],
+        "vassalisation"
+    );
+    let borrowed = year();
+    let marginal = posterior(&borrowed, "scenario");
+    assert!(marginal[0] > 0.5, "transactional_partnership leads alone");
+}
+
+#[test]
+fn vassalisation_rests_most_on_the_trade_share_at_high_dependence() {
+    let scenario = id("scenario");
+    let vassalisation = network().state_index(scenario, "vassalisation").unwrap();
+    let s =
+        credence::analysis::sensitivity(network(), &evidence_of(&year()), scenario, vassalisation)
+            .unwrap();
+    let top = &s.parameters[0];
+    assert_eq!(name(top.variable), "china_trade_share");
+    assert_eq!(
+        network().describe_configuration(top.variable, top.configuration),
+        "(russian_dependence_on_china=high)"
+    );
+    assert!(top.derivative < 0.0);
+}

@@ -1,12 +1,16 @@
 //! The command line. Parses arguments (clap), resolves names against the network once, calls
 //! the library, renders tables or JSON. Exit codes: 0 success, 1 failure, 2 usage error.
 
+mod explain;
 mod info;
+mod mpe;
 mod query;
 mod render;
 mod serve;
+mod sensitivity;
 mod timeline;
 mod update;
+mod voi;
 
 use anyhow::{Result, bail};
 use clap::{Args, Parser, Subcommand};
@@ -29,6 +33,11 @@ use std::sync::Arc;
         credence query networks/alarm.bif -e HRBP=HIGH --soft CO=0.2,0.3,0.5 --target LVFAILURE --json\n  \
         credence update networks/asia.bif --cases cases.jsonl --out posteriors.jsonl\n  \
         credence info networks/child.bif --dot > child.dot\n  \
+        credence mpe networks/asia.bif -e dysp=yes --map lung,bronc --json\n  \
+        credence query networks/asia.bif --do smoke=no -t lung\n  \
+        credence voi networks/asia.bif --target lung -e dysp=yes\n  \
+        credence explain networks/asia.bif --target lung -e smoke=yes -e xray=yes\n  \
+        credence sensitivity networks/asia.bif --target lung=yes -e xray=yes --top 5\n  \
         credence timeline networks/sino_russian_partnership.bif \\\n      networks/sino_russian_partnership.timeline.jsonl --target scenario"
 )]
 struct Cli {
@@ -48,6 +57,33 @@ enum Command {
     Timeline(timeline::TimelineArgs),
     /// Serve networks over gRPC: queries, batch streams and evidence sessions.
     Serve(serve::ServeArgs),
+    /// The most probable joint state of all unobserved variables (MPE), or of a subset (MAP).
+    Mpe(mpe::MpeArgs),
+    /// What to watch next: rank variables by how much observing them would tell about a target.
+    Voi(voi::VoiArgs),
+    /// Why a target's posterior moved: each evidence item's impact, and evidence conflict.
+    Explain(explain::ExplainArgs),
+    /// Which CPT entries a posterior is most sensitive to (derivatives).
+    Sensitivity(sensitivity::SensitivityArgs),
+}
+
+/// Hard and soft evidence, as every analysis command takes it.
+#[derive(Args, Debug, Clone)]
+pub struct EvidenceArgs {
+    /// Hard evidence: VAR=STATE. Repeat for several variables.
+    #[arg(short = 'e', long = "evidence", value_name = "VAR=STATE", value_parser = parse_assignment)]
+    evidence: Vec<(String, String)>,
+
+    /// Soft (likelihood) evidence: VAR=L1,L2,... with one non-negative value per state, in the
+    /// order the network declares them; multiplied into the joint distribution.
+    #[arg(long = "soft", value_name = "VAR=L1,L2,...", value_parser = parse_likelihood)]
+    soft: Vec<(String, Vec<f64>)>,
+}
+
+impl EvidenceArgs {
+    fn resolve(&self, network: &Network) -> Result<Evidence> {
+        build_evidence(network, &self.evidence, &self.soft)
+    }
 }
 
 /// Options shared by every command that runs an engine.
@@ -188,6 +224,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Info(args) => info::run(args),
         Command::Timeline(args) => timeline::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Mpe(args) => mpe::run(args),
+        Command::Voi(args) => voi::run(args),
+        Command::Explain(args) => explain::run(args),
+        Command::Sensitivity(args) => sensitivity::run(args),
     }
 }
 

@@ -1,6 +1,6 @@
 //! Output: JSON objects (the stable contract) and tables for people.
 
-use credence::{EngineKind, Evidence, Network, Posteriors};
+use credence::{EngineKind, Evidence, Network, Posteriors, VarId};
 use serde_json::{Map, Value, json};
 
 /// The error and its causes as one line. Library errors already spell out their cause, so a
@@ -36,6 +36,48 @@ pub fn posteriors_object(network: &Network, posteriors: &Posteriors) -> Value {
     Value::Object(by_variable)
 }
 
+/// `{STATE: P}` for one variable's distribution.
+pub fn distribution_object(network: &Network, var: VarId, distribution: &[f64]) -> Value {
+    let states: Map<String, Value> = network
+        .variable(var)
+        .states()
+        .iter()
+        .zip(distribution)
+        .map(|(state, &p)| (state.clone(), json!(p)))
+        .collect();
+    Value::Object(states)
+}
+
+/// `{PARENT: STATE}` for parent configuration number `configuration` of `var`'s CPT (last
+/// parent fastest).
+pub fn configuration_object(network: &Network, var: VarId, configuration: usize) -> Value {
+    let mut rest = configuration;
+    let mut parts = Vec::new();
+    for &parent in network.parents(var).iter().rev() {
+        let variable = network.variable(parent);
+        parts.push((
+            variable.name().to_string(),
+            variable.states()[rest % variable.cardinality()].clone(),
+        ));
+        rest /= variable.cardinality();
+    }
+    parts.reverse();
+    Value::Object(parts.into_iter().map(|(k, v)| (k, json!(v))).collect())
+}
+
+/// One finding on `var` as text: `VAR=STATE`, `VAR~[L1, L2]`, or both.
+pub fn finding(network: &Network, evidence: &Evidence, var: VarId) -> String {
+    let variable = network.variable(var);
+    let mut parts = Vec::new();
+    if let Some(state) = evidence.hard_state(var) {
+        parts.push(format!("{}={}", variable.name(), variable.states()[state]));
+    }
+    if let Some(likelihood) = evidence.soft().get(&var) {
+        parts.push(format!("{}~{:?}", variable.name(), likelihood));
+    }
+    parts.join(", ")
+}
+
 /// The `query --json` object.
 pub fn query_json(network: &Network, engine: EngineKind, posteriors: &Posteriors) -> Value {
     json!({
@@ -46,10 +88,10 @@ pub fn query_json(network: &Network, engine: EngineKind, posteriors: &Posteriors
     })
 }
 
-const BAR_WIDTH: usize = 30;
+pub const BAR_WIDTH: usize = 30;
 
 /// A bar of `BAR_WIDTH` cells with eighth-cell resolution.
-fn bar(p: f64) -> String {
+pub fn bar(p: f64) -> String {
     const PARTIAL: [char; 8] = [' ', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
     let eighths = (p.clamp(0.0, 1.0) * (BAR_WIDTH * 8) as f64).round() as usize;
     let mut out = "█".repeat(eighths / 8);

@@ -1,5 +1,6 @@
 //! The one place where errors become gRPC status codes.
 
+use crate::analysis::AnalysisError;
 use crate::infer::InferenceError;
 use crate::io::ReadError;
 use crate::model::ModelError;
@@ -86,9 +87,36 @@ impl From<InferenceError> for ServiceError {
     }
 }
 
+impl From<AnalysisError> for ServiceError {
+    fn from(error: AnalysisError) -> Self {
+        ServiceError::Core(Error::Analysis(error))
+    }
+}
+
 impl From<ReadError> for ServiceError {
     fn from(error: ReadError) -> Self {
         ServiceError::Core(Error::Read(error))
+    }
+}
+
+fn inference_code(error: &InferenceError) -> Code {
+    match error {
+        InferenceError::ImpossibleEvidence { .. } => Code::FailedPrecondition,
+        InferenceError::OverBudget { .. } | InferenceError::TooLargeToEnumerate { .. } => {
+            Code::ResourceExhausted
+        }
+        _ => Code::Internal,
+    }
+}
+
+fn analysis_code(error: &AnalysisError) -> Code {
+    match error {
+        AnalysisError::Inference(inference) => inference_code(inference),
+        AnalysisError::Model(_) | AnalysisError::Repeated { .. } => Code::InvalidArgument,
+        AnalysisError::TargetObserved { .. } => Code::FailedPrecondition,
+        AnalysisError::TooLarge { .. } | AnalysisError::EliminationTooLarge { .. } => {
+            Code::ResourceExhausted
+        }
     }
 }
 
@@ -97,13 +125,8 @@ fn code(error: &ServiceError) -> Code {
         ServiceError::Core(core) => match core {
             Error::Read(ReadError::Io { .. }) => Code::Internal,
             Error::Read(_) | Error::Model(_) | Error::Evidence(_) => Code::InvalidArgument,
-            Error::Inference(inference) => match inference {
-                InferenceError::ImpossibleEvidence { .. } => Code::FailedPrecondition,
-                InferenceError::OverBudget { .. } | InferenceError::TooLargeToEnumerate { .. } => {
-                    Code::ResourceExhausted
-                }
-                _ => Code::Internal,
-            },
+            Error::Inference(inference) => inference_code(inference),
+            Error::Analysis(analysis) => analysis_code(analysis),
         },
         ServiceError::NetworkNotFound { .. } | ServiceError::SessionNotFound(_) => Code::NotFound,
         ServiceError::NetworkExists(_) => Code::AlreadyExists,
