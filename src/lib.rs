@@ -9,7 +9,9 @@
 //!   index plans ([`factor::Projection`]) that multiply and marginalise them.
 //! - [`graph`]: moral graphs, greedy triangulation, clique trees.
 //! - [`infer`]: the engines behind one trait, [`InferenceEngine`]: [`JunctionTree`] (compiled
-//!   once, shared), [`VariableElimination`] and [`Enumeration`].
+//!   once, shared), [`VariableElimination`], [`Enumeration`], the sampling engines
+//!   ([`Sampler`]: likelihood weighting, Gibbs, rejection, EPIS-BN) with error bars, and
+//!   [`AutoEngine`], which picks between exact and sampling and says why.
 //! - [`io`]: BIF and XMLBIF reading and writing, with `file:line:col` errors.
 //!
 //! The library knows nothing of command lines, JSON or network services: the `credence`
@@ -44,8 +46,8 @@ pub mod model;
 
 pub use evidence::{Evidence, EvidenceError};
 pub use infer::{
-    EngineKind, Enumeration, InferenceEngine, InferenceError, JunctionTree, Posteriors,
-    VariableElimination,
+    Answer, AutoEngine, EngineKind, Enumeration, InferenceEngine, InferenceError, JunctionTree,
+    Posteriors, Sampler, SamplingConfig, SamplingMethod, VariableElimination,
 };
 pub use model::{Network, NetworkBuilder, VarId};
 

@@ -28,7 +28,9 @@ pub struct QueryArgs {
     #[arg(short = 't', long = "target", value_name = "VAR")]
     targets: Vec<String>,
 
-    /// Print exactly one JSON object: {"network", "engine", "log_p_evidence", "posteriors"}.
+    /// Print exactly one JSON object: {"network", "engine", "log_p_evidence", "posteriors"},
+    /// plus "engine_reason" when --engine auto chose, and for sampling engines "stderr" and
+    /// "intervals" (shaped like "posteriors") and "sampling" (samples, ESS, R-hat, stop reason).
     #[arg(long)]
     json: bool,
 
@@ -41,13 +43,17 @@ pub fn run(args: QueryArgs) -> Result<ExitCode> {
     let evidence = build_evidence(&network, &args.evidence, &args.soft)?;
     let targets = resolve_targets(&network, &args.targets)?;
     let engine = args.engine.build(network.clone())?;
-    let posteriors = engine.posteriors(&evidence, &targets)?;
+    let answer = engine.answer(&evidence, &targets)?;
     let mut stdout = std::io::stdout().lock();
     if args.json {
-        let object = render::query_json(&network, engine.kind(), &posteriors);
+        // Warnings also go to stderr, where people look, and stay in the JSON for programs.
+        for warning in answer.sampling.iter().flat_map(|s| &s.warnings) {
+            eprintln!("warning: {warning}");
+        }
+        let object = render::query_json(&network, &answer);
         writeln!(stdout, "{object}")?;
     } else {
-        let table = render::query_table(&network, engine.kind(), &evidence, &posteriors);
+        let table = render::query_table(&network, &evidence, &answer);
         stdout.write_all(table.as_bytes())?;
     }
     Ok(ExitCode::SUCCESS)
