@@ -14,7 +14,8 @@
 //!
 //! Belief propagation only shapes the proposal: the answer is an importance-sampling estimate,
 //! consistent whatever loopy propagation converges to, and states that evidence makes
-//! impossible keep proposal probability zero.
+//! impossible keep proposal probability zero. Each proposal row is also mixed with 20% of
+//! likelihood weighting's row (a defensive mixture; see [`DEFENSIVE`]), our addition to the paper.
 
 use super::kernel::{CompiledNetwork, Draw, Proposal, cumulate};
 use crate::evidence::Evidence;
@@ -25,6 +26,15 @@ const MAX_ITERATIONS: usize = 50;
 
 /// ... or once no message entry changes by more than this.
 const TOLERANCE: f64 = 1e-6;
+
+/// Share of likelihood weighting's row mixed into every proposal row (a defensive mixture,
+/// Hesterberg, Technometrics 37, 1995). Ours, not the paper's: loopy propagation double-counts
+/// evidence that reaches a variable along two paths of a loop, and then puts far too little
+/// proposal mass on regions the posterior still holds (on alarm, a cauterisation error behind
+/// two observed heart-rate readings); the mixture bounds each factor of the weight by
+/// `1 / DEFENSIVE`, so such regions are sampled at least as often as likelihood weighting
+/// would, discounted by `DEFENSIVE` per variable.
+const DEFENSIVE: f64 = 0.2;
 
 /// The ε of the ε-cutoff for a variable with `card` states. These thresholds are ours: smaller
 /// for variables with many states, so that the cutoff does not flatten their proposal.
@@ -236,6 +246,11 @@ pub(crate) fn proposal(network: &CompiledNetwork, evidence: &Evidence) -> Propos
                     continue;
                 }
                 normalize(&mut q);
+                // Defensive mixture with likelihood weighting's row (see DEFENSIVE).
+                let target_sum: f64 = (0..node.card).map(target).sum();
+                for (x, v) in q.iter_mut().enumerate() {
+                    *v = (1.0 - DEFENSIVE) * *v + DEFENSIVE * target(x) / target_sum;
+                }
                 // ε-cutoff: lift every state the target allows to at least ε, renormalise.
                 for (x, v) in q.iter_mut().enumerate() {
                     if target(x) > 0.0 {

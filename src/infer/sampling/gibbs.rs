@@ -148,7 +148,7 @@ impl Chain {
             total += p;
             self.scratch.push(total);
         }
-        if !(total > 0.0) {
+        if total.is_nan() || total <= 0.0 {
             set(states, current);
             return;
         }
@@ -436,13 +436,13 @@ fn summarize(chains: &[Chain], layout: &Layout) -> Summary {
         if observed {
             continue;
         }
-        for slot in first..first + card {
-            let n_eff = if slot_ess[slot].is_nan() {
-                ess
-            } else {
-                slot_ess[slot]
-            };
-            estimates.interval[slot] = wilson(estimates.p[slot], n_eff, z);
+        for ((interval, &p), &slot_ess) in estimates.interval[first..first + card]
+            .iter_mut()
+            .zip(&estimates.p[first..first + card])
+            .zip(&slot_ess[first..first + card])
+        {
+            let n_eff = if slot_ess.is_nan() { ess } else { slot_ess };
+            *interval = wilson(p, n_eff, z);
         }
     }
     Summary {

@@ -442,9 +442,13 @@ impl Sampler {
         let ess = total.ess();
         let mut warnings = Vec::new();
         if !evidence.is_empty() && (ess < 100.0 || ess < 0.01 * total.n_drawn as f64) {
+            let advice = match self.method {
+                SamplingMethod::Epis => "draw more samples, or use an exact engine (jt)",
+                _ => "try epis, or draw more samples",
+            };
             warnings.push(format!(
                 "only {ess:.0} effective samples out of {}: the evidence is unlikely for {engine}, \
-                 so the error bars are rough; try epis, or more samples",
+                 so the error bars are rough; {advice}",
                 total.n_drawn
             ));
         }

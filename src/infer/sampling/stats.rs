@@ -15,7 +15,7 @@ pub(crate) static Z95: LazyLock<f64> = LazyLock::new(|| {
 /// (Wilson 1927; Brown, Cai & DasGupta 2001 recommend it over the Wald interval because it
 /// keeps its coverage near 0 and 1, where posteriors often are).
 pub(crate) fn wilson(p: f64, n: f64, z: f64) -> (f64, f64) {
-    if !(n > 0.0) {
+    if n.is_nan() || n <= 0.0 {
         return (0.0, 1.0);
     }
     let z2 = z * z;
