@@ -4,7 +4,8 @@
 //! The evidence is reference case 3 of each network (eight hard observations), except for
 //! rejection sampling, which is timed without evidence (with it, rejection's rate mostly
 //! measures how early it can abandon a sample). Gibbs counts kept samples (one sweep each) and
-//! runs with a short burn-in of 100 sweeps per chain so that the sweeps dominate.
+//! runs with a short burn-in of 100 sweeps per chain so that the sweeps dominate (on link it
+//! ends in an error, stuck chains, after the same sweeps).
 //!
 //! Run: `cargo bench --bench sampling` (one engine or network: `-- lw/alarm`). Criterion
 //! reports the rate as `thrpt` in elements (samples) per second.
@@ -73,7 +74,9 @@ fn sampling(c: &mut Criterion) {
                 group.bench_with_input(
                     BenchmarkId::new(method.kind().as_str(), format!("{n_threads}-thread")),
                     &evidence,
-                    |b, evidence| b.iter(|| sampler.sample(black_box(evidence), &[]).unwrap()),
+                    // On link the Gibbs chains are stuck and the engine says so with an error
+                    // after its sweeps; the sweeps are still what is timed.
+                    |b, evidence| b.iter(|| sampler.sample(black_box(evidence), &[]).is_ok()),
                 );
             }
         }
