@@ -9,7 +9,9 @@
 //!   index plans ([`factor::Projection`]) that multiply and marginalise them.
 //! - [`graph`]: moral graphs, greedy triangulation, clique trees.
 //! - [`infer`]: the engines behind one trait, [`InferenceEngine`]: [`JunctionTree`] (compiled
-//!   once, shared), [`VariableElimination`] and [`Enumeration`].
+//!   once, shared), [`VariableElimination`], [`Enumeration`], the sampling engines
+//!   ([`Sampler`]: likelihood weighting, Gibbs, rejection, EPIS-BN) with error bars, and
+//!   [`AutoEngine`], which picks between exact and sampling and says why.
 //! - [`io`]: BIF and XMLBIF reading and writing, with `file:line:col` errors.
 //! - [`analysis`]: analyst questions beyond marginals: MPE and MAP, joint posteriors,
 //!   interventions, value of information, evidence impact and conflict, parameter sensitivity.
@@ -51,8 +53,8 @@ pub mod service;
 
 pub use evidence::{Evidence, EvidenceError};
 pub use infer::{
-    EngineKind, Enumeration, InferenceEngine, InferenceError, JunctionTree, Posteriors,
-    VariableElimination,
+    Answer, AutoEngine, EngineKind, Enumeration, InferenceEngine, InferenceError, JunctionTree,
+    Posteriors, Sampler, SamplingConfig, SamplingMethod, VariableElimination,
 };
 pub use model::{Network, NetworkBuilder, VarId};
 

@@ -172,8 +172,20 @@ fn text(path: &Path) -> &str {
 #[test]
 fn query_json_object() {
     let object = query_json(ASIA, &["-e", "smoke=yes"]);
+    // The contract's four keys come first; the default engine (auto) adds why it chose.
     assert_eq!(
         keys(&object),
+        [
+            "network",
+            "engine",
+            "log_p_evidence",
+            "posteriors",
+            "engine_reason"
+        ]
+    );
+    let exact = query_json(ASIA, &["-e", "smoke=yes", "--engine", "jt"]);
+    assert_eq!(
+        keys(&exact),
         ["network", "engine", "log_p_evidence", "posteriors"]
     );
     assert_eq!(object["network"], "asia");
@@ -566,10 +578,11 @@ fn missing_network_file() {
 
 #[test]
 fn unknown_engine_is_a_usage_error() {
-    let run = credence(&["query", ASIA, "--engine", "gibbs"]).expect_code(2);
+    let run = credence(&["query", ASIA, "--engine", "magic"]).expect_code(2);
     assert!(
-        run.stderr
-            .contains("unknown engine 'gibbs' (valid: jt, ve, enum)"),
+        run.stderr.contains(
+            "unknown engine 'magic' (valid: auto, jt, ve, enum, lw, gibbs, rejection, epis)"
+        ),
         "{}",
         run.stderr
     );
@@ -750,7 +763,16 @@ fn update_with_failing_cases() {
     ];
     for (index, expected) in &good {
         let record = &records[*index];
-        assert_eq!(keys(record), ["id", "log_p_evidence", "posteriors"]);
+        assert_eq!(
+            keys(record),
+            [
+                "id",
+                "engine",
+                "log_p_evidence",
+                "posteriors",
+                "engine_reason"
+            ]
+        );
         assert_close(ln_p(record), ln_p(expected), &format!("case {index}"));
         assert_same_posteriors(&record["posteriors"], &expected["posteriors"]);
     }

@@ -96,7 +96,13 @@ fn query_do_has_the_query_shape_and_cuts_the_causes() {
     assert_eq!(keys(&done), keys(&plain));
     assert_eq!(
         keys(&done),
-        ["network", "engine", "log_p_evidence", "posteriors"]
+        [
+            "network",
+            "engine",
+            "log_p_evidence",
+            "posteriors",
+            "engine_reason"
+        ]
     );
     // Setting lung cancer says nothing about smoking; observing it does.
     let p_done = done["posteriors"]["smoke"]["yes"].as_f64().unwrap();
@@ -141,7 +147,14 @@ fn query_joint_adds_a_table() {
     ]);
     assert_eq!(
         keys(&value),
-        ["network", "engine", "log_p_evidence", "posteriors", "joint"]
+        [
+            "network",
+            "engine",
+            "log_p_evidence",
+            "posteriors",
+            "engine_reason",
+            "joint"
+        ]
     );
     assert_eq!(
         value["joint"]["variables"],

@@ -252,12 +252,29 @@ async fn networks_list_get_upload_delete() {
 async fn over_budget_networks_are_refused_with_the_estimate() {
     let server = TestServer::start(Some(4096)).await;
     let mut inference = InferenceServiceClient::new(server.channel().await);
-    let error = inference
-        .query(query("alarm", hard(&[]), &[]))
-        .await
-        .unwrap_err();
+    let mut exact = query("alarm", hard(&[]), &[]);
+    exact.engine = pb::Engine::JunctionTree as i32;
+    let error = inference.query(exact).await.unwrap_err();
     assert_eq!(error.code(), Code::ResourceExhausted);
     assert!(error.message().contains("treewidth"), "{}", error.message());
+    // The server's choice falls back to sampling, and says so.
+    let mut sampled = query("alarm", hard(&[("HRBP", "HIGH")]), &["LVFAILURE"]);
+    sampled.sampling = Some(pb::SamplingOptions {
+        n_samples: 20_000,
+        seed: 7,
+        ..Default::default()
+    });
+    let answer = inference.query(sampled.clone()).await.unwrap().into_inner();
+    assert!(
+        answer.engine_reason.contains("over the memory budget"),
+        "{}",
+        answer.engine_reason
+    );
+    assert_eq!(answer.uncertainty.len(), 1);
+    assert_eq!(answer.sampling.as_ref().unwrap().n_samples, 20_000);
+    assert_eq!(answer.stamp.as_ref().unwrap().seed, 7);
+    let again = inference.query(sampled).await.unwrap().into_inner();
+    assert_eq!(answer, again, "the same seed gives the same answer");
     // Variable elimination needs no tree and still answers.
     let mut request = query("alarm", hard(&[]), &["HYPOVOLEMIA"]);
     request.engine = pb::Engine::VariableElimination as i32;
@@ -288,9 +305,31 @@ async fn queries_answer_and_fail_with_specific_codes() {
         .into_inner();
     assert!((probability(&answer, "lung", "yes") - 0.1).abs() < 1e-12);
     assert!((answer.log_p_evidence - 0.5f64.ln()).abs() < 1e-12);
+    assert!(
+        answer.engine_reason.contains("within the memory budget"),
+        "{}",
+        answer.engine_reason
+    );
+    assert!(
+        answer.uncertainty.is_empty() && answer.sampling.is_none(),
+        "exact answers carry no error bars"
+    );
     let stamp = answer.stamp.unwrap();
     assert_eq!(stamp.engine, pb::Engine::JunctionTree as i32);
     assert_eq!(stamp.network_hash.len(), 64);
+
+    // A sampler lands near the exact value and reports its error bars.
+    let mut lw = query("asia", hard(&[("smoke", "yes")]), &["lung"]);
+    lw.engine = pb::Engine::LikelihoodWeighting as i32;
+    lw.sampling = Some(pb::SamplingOptions {
+        n_samples: 50_000,
+        seed: 1,
+        ..Default::default()
+    });
+    let sampled = client.query(lw).await.unwrap().into_inner();
+    let stderr = sampled.uncertainty[0].stderr[0];
+    assert!(stderr > 0.0);
+    assert!((probability(&sampled, "lung", "yes") - 0.1).abs() < 5.0 * stderr);
 
     let mut soft = hard(&[]);
     soft.soft.insert(
@@ -489,6 +528,7 @@ async fn sessions_keep_revisions_and_stay_isolated() {
         revision: revision.unwrap_or(0),
         at_revision: revision.is_some(),
         engine: 0,
+        sampling: None,
     };
     let prior = client
         .get_posteriors(at(Some(0), &first.id))

@@ -6,22 +6,20 @@ mod info;
 mod mpe;
 mod query;
 mod render;
-mod serve;
 mod sensitivity;
+mod serve;
 mod timeline;
 mod update;
 mod voi;
 
 use anyhow::{Result, bail};
 use clap::{Args, Parser, Subcommand};
-use credence::infer::Budget;
-use credence::{
-    EngineKind, Enumeration, Evidence, InferenceEngine, JunctionTree, Network, VarId,
-    VariableElimination,
-};
+use credence::infer::{Budget, SamplingConfig, build_engine};
+use credence::{EngineKind, Evidence, InferenceEngine, Network, VarId};
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Bayesian belief-network inference: exact posteriors for discrete networks in BIF or XMLBIF.
 #[derive(Parser, Debug)]
@@ -31,6 +29,8 @@ use std::sync::Arc;
     after_help = "Examples:\n  \
         credence query networks/asia.bif -e smoke=yes\n  \
         credence query networks/alarm.bif -e HRBP=HIGH --soft CO=0.2,0.3,0.5 --target LVFAILURE --json\n  \
+        credence query networks/alarm.bif -e HRBP=HIGH --engine lw --samples 1000000 --seed 7\n  \
+        credence query networks/child.bif -e LowerBodyO2=<5 --engine epis --precision 0.005 --max-time 10s\n  \
         credence update networks/asia.bif --cases cases.jsonl --out posteriors.jsonl\n  \
         credence info networks/child.bif --dot > child.dot\n  \
         credence mpe networks/asia.bif -e dysp=yes --map lung,bronc --json\n  \
@@ -89,19 +89,88 @@ impl EvidenceArgs {
 /// Options shared by every command that runs an engine.
 #[derive(Args, Debug, Clone)]
 pub struct EngineArgs {
-    /// Inference engine: jt (junction tree, compiled once; the default), ve (variable
-    /// elimination, pruned per query) or enum (brute-force enumeration, small networks only).
-    #[arg(long, default_value = "jt", value_parser = parse_engine)]
+    /// Inference engine. auto (the default): the junction tree when it fits the memory budget,
+    /// else the sampler that suits the evidence, and the answer says which and why. Exact: jt
+    /// (junction tree, compiled once), ve (variable elimination, pruned per query), enum
+    /// (brute-force enumeration, small networks only). Sampling, with error bars: lw
+    /// (likelihood weighting), gibbs, rejection (forward sampling), epis (EPIS-BN importance
+    /// sampling, for unlikely evidence).
+    #[arg(long, default_value = "auto", value_parser = parse_engine)]
     engine: EngineKind,
 
     /// Refuse to compile a junction tree larger than this, e.g. 512MiB, 8GiB
     /// [default: a quarter of physical memory].
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     memory_budget: Option<u64>,
+
+    /// Sampling: sample budget (Gibbs: samples kept over all chains) [default: 100000, or
+    /// 100000000 as a cap when --precision or --max-time is given].
+    #[arg(long, value_name = "N", help_heading = "Sampling")]
+    samples: Option<u64>,
+
+    /// Sampling: seed; the same seed gives bit-identical output on any number of threads.
+    #[arg(long, value_name = "S", default_value_t = 0, help_heading = "Sampling")]
+    seed: u64,
+
+    /// Sampling: stop once every reported marginal's 95% half-width is below P, e.g. 0.005.
+    #[arg(long, value_name = "P", help_heading = "Sampling")]
+    precision: Option<f64>,
+
+    /// Sampling: time budget, e.g. 30s, 500ms, 2m (a bare number is seconds).
+    #[arg(long, value_name = "T", value_parser = parse_duration, help_heading = "Sampling")]
+    max_time: Option<Duration>,
+
+    /// Gibbs: number of chains.
+    #[arg(long, value_name = "N", default_value_t = 4, help_heading = "Sampling")]
+    chains: usize,
+
+    /// Gibbs: sweeps discarded at the start of each chain.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1000,
+        help_heading = "Sampling"
+    )]
+    burn_in: u64,
+
+    /// Gibbs: sweeps per kept sample.
+    #[arg(long, value_name = "N", default_value_t = 1, help_heading = "Sampling")]
+    thinning: u64,
+
+    /// Sampling: worker threads [default: all cores].
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        hide_default_value = true,
+        help_heading = "Sampling"
+    )]
+    threads: usize,
 }
 
 fn parse_engine(text: &str) -> Result<EngineKind, String> {
     text.parse()
+}
+
+/// Parses `30`, `30s`, `500ms`, `2m`, `1h`, `1.5s`.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .trim_end_matches(|c: char| c.is_ascii_alphabetic())
+        .len();
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not a duration (examples: 30s, 500ms, 2m)"))?;
+    let seconds = match unit.trim() {
+        "" | "s" => number,
+        "ms" => number / 1e3,
+        "m" | "min" => number * 60.0,
+        "h" => number * 3600.0,
+        other => return Err(format!("unknown time unit '{other}' (use ms, s, m, h)")),
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|_| format!("'{text}' is not a duration"))
 }
 
 /// Parses `123`, `1.5e9`, `512MiB`, `2GiB`, `100MB`.
@@ -146,13 +215,34 @@ impl EngineArgs {
             .unwrap_or_default()
     }
 
+    fn sampling(&self) -> SamplingConfig {
+        // Without a sample budget, a precision or time rule decides, with a cap in case the
+        // precision is never reached and no time budget was given.
+        let default_samples = if self.precision.is_some() || self.max_time.is_some() {
+            100_000_000
+        } else {
+            100_000
+        };
+        SamplingConfig {
+            n_samples: self.samples.unwrap_or(default_samples),
+            seed: self.seed,
+            max_time: self.max_time,
+            precision: self.precision,
+            n_chains: self.chains,
+            burn_in: self.burn_in,
+            thinning: self.thinning,
+            n_threads: self.threads,
+        }
+    }
+
     /// Builds the chosen engine once; it then answers every query of the run.
     fn build(&self, network: Arc<Network>) -> Result<Box<dyn InferenceEngine>> {
-        Ok(match self.engine {
-            EngineKind::JunctionTree => Box::new(JunctionTree::compile(network, &self.budget())?),
-            EngineKind::VariableElimination => Box::new(VariableElimination::new(network)),
-            EngineKind::Enumeration => Box::new(Enumeration::new(network)?),
-        })
+        Ok(build_engine(
+            self.engine,
+            network,
+            &self.budget(),
+            &self.sampling(),
+        )?)
     }
 }
 
@@ -272,6 +362,17 @@ mod tests {
         assert_eq!(parse_size("1e3"), Ok(1000));
         assert!(parse_size("lots").is_err());
         assert!(parse_size("3 parsecs").is_err());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("3 fortnights").is_err());
+        assert!(parse_duration("-1s").is_err());
     }
 
     #[test]

@@ -52,7 +52,9 @@ pub struct QueryArgs {
     #[arg(short = 't', long = "target", value_name = "VAR")]
     targets: Vec<String>,
 
-    /// Print exactly one JSON object: {"network", "engine", "log_p_evidence", "posteriors"}.
+    /// Print exactly one JSON object: {"network", "engine", "log_p_evidence", "posteriors"},
+    /// plus "engine_reason" when --engine auto chose, and for sampling engines "stderr" and
+    /// "intervals" (shaped like "posteriors") and "sampling" (samples, ESS, R-hat, stop reason).
     #[arg(long)]
     json: bool,
 
@@ -80,7 +82,11 @@ pub fn run(args: QueryArgs) -> Result<ExitCode> {
         Arc::new(intervene(&network, &interventions)?)
     };
     let engine = args.engine.build(answered.clone())?;
-    let posteriors = engine.posteriors(&evidence, &targets)?;
+    let answer = engine.answer(&evidence, &targets)?;
+    // Warnings also go to stderr, where people look, and stay in the JSON for programs.
+    for warning in answer.sampling.iter().flat_map(|s| &s.warnings) {
+        eprintln!("warning: {warning}");
+    }
     let joint_vars = resolve_targets(&network, &args.joint)?;
     let joint = if joint_vars.is_empty() {
         None
@@ -89,7 +95,7 @@ pub fn run(args: QueryArgs) -> Result<ExitCode> {
     };
     let mut stdout = std::io::stdout().lock();
     if args.json {
-        let mut object = render::query_json(&network, engine.kind(), &posteriors);
+        let mut object = render::query_json(&network, &answer);
         if let Some(joint) = &joint {
             object["joint"] = joint_json(&network, joint);
         }
@@ -97,7 +103,7 @@ pub fn run(args: QueryArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let mut out = if interventions.is_empty() {
-        render::query_table(&network, engine.kind(), &evidence, &posteriors)
+        render::query_table(&network, &evidence, &answer)
     } else {
         // The same question with the intervened variables observed instead.
         let mut observed = evidence.clone();
@@ -119,7 +125,7 @@ pub fn run(args: QueryArgs) -> Result<ExitCode> {
             &network,
             &evidence,
             &interventions,
-            &posteriors,
+            &answer.posteriors,
             observational.as_ref(),
         )
     };

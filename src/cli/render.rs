@@ -1,6 +1,6 @@
 //! Output: JSON objects (the stable contract) and tables for people.
 
-use credence::{EngineKind, Evidence, Network, Posteriors, VarId};
+use credence::{Answer, Evidence, Network, Posteriors, VarId};
 use serde_json::{Map, Value, json};
 
 /// The error and its causes as one line. Library errors already spell out their cause, so a
@@ -78,14 +78,80 @@ pub fn finding(network: &Network, evidence: &Evidence, var: VarId) -> String {
     parts.join(", ")
 }
 
+/// `{VAR: {STATE: f(state index, variable's values)}}` in target order.
+fn per_state(
+    network: &Network,
+    posteriors: &Posteriors,
+    value: impl Fn(usize, usize) -> Value,
+) -> Value {
+    let mut by_variable = Map::new();
+    for (target, (var, _)) in posteriors.iter().enumerate() {
+        let variable = network.variable(var);
+        let states: Map<String, Value> = variable
+            .states()
+            .iter()
+            .enumerate()
+            .map(|(i, state)| (state.clone(), value(target, i)))
+            .collect();
+        by_variable.insert(variable.name().to_string(), Value::Object(states));
+    }
+    Value::Object(by_variable)
+}
+
+/// The fields an answer adds beside `log_p_evidence` and `posteriors`: `engine_reason` for an
+/// automatic choice; for sampled answers `stderr` and `intervals` (shaped like `posteriors`)
+/// and `sampling` (run statistics).
+pub fn answer_fields(network: &Network, answer: &Answer, object: &mut Map<String, Value>) {
+    if let Some(reason) = &answer.reason {
+        object.insert("engine_reason".into(), json!(reason));
+    }
+    let Some(stats) = &answer.sampling else {
+        return;
+    };
+    let posteriors = &answer.posteriors;
+    object.insert(
+        "stderr".into(),
+        per_state(network, posteriors, |t, i| {
+            json!(stats.uncertainty[t].stderr[i])
+        }),
+    );
+    object.insert(
+        "intervals".into(),
+        per_state(network, posteriors, |t, i| {
+            let (lo, hi) = stats.uncertainty[t].intervals[i];
+            json!([lo, hi])
+        }),
+    );
+    object.insert(
+        "sampling".into(),
+        json!({
+            "n_samples": stats.n_samples,
+            "ess": stats.ess,
+            "r_hat": stats.r_hat,
+            "stopped_by": stats.stop.as_str(),
+            "seed": stats.seed,
+            "interval_level": 0.95,
+            "warnings": stats.warnings,
+            "notes": stats.notes,
+        }),
+    );
+}
+
 /// The `query --json` object.
-pub fn query_json(network: &Network, engine: EngineKind, posteriors: &Posteriors) -> Value {
-    json!({
-        "network": network.name(),
-        "engine": engine.as_str(),
-        "log_p_evidence": posteriors.ln_p_evidence(),
-        "posteriors": posteriors_object(network, posteriors),
-    })
+pub fn query_json(network: &Network, answer: &Answer) -> Value {
+    let mut object = Map::new();
+    object.insert("network".into(), json!(network.name()));
+    object.insert("engine".into(), json!(answer.engine.as_str()));
+    object.insert(
+        "log_p_evidence".into(),
+        json!(answer.posteriors.ln_p_evidence()),
+    );
+    object.insert(
+        "posteriors".into(),
+        posteriors_object(network, &answer.posteriors),
+    );
+    answer_fields(network, answer, &mut object);
+    Value::Object(object)
 }
 
 pub const BAR_WIDTH: usize = 30;
@@ -101,13 +167,10 @@ pub fn bar(p: f64) -> String {
     out
 }
 
-/// The human table: a heading, then each target's states with probability and bar.
-pub fn query_table(
-    network: &Network,
-    engine: EngineKind,
-    evidence: &Evidence,
-    posteriors: &Posteriors,
-) -> String {
+/// The human table: a heading, then each target's states with probability and bar (and, for
+/// sampled answers, standard error and 95% interval).
+pub fn query_table(network: &Network, evidence: &Evidence, answer: &Answer) -> String {
+    let posteriors = &answer.posteriors;
     let mut out = String::new();
     // Rounding leaves ln P(e) a hair below 0 without evidence; "-0.000000" would look odd.
     let ln_p = match posteriors.ln_p_evidence() {
@@ -115,14 +178,43 @@ pub fn query_table(
         x => x,
     };
     out.push_str(&format!(
-        "network {} · engine {} · evidence: {}\nln P(e) = {:.6} (P(e) = {:.6e})\n",
+        "network {} · engine {} · evidence: {}\n",
         network.name(),
-        engine,
+        answer.engine,
         evidence.describe(network),
-        ln_p,
+    ));
+    if let Some(reason) = &answer.reason {
+        out.push_str(&format!("auto: {reason}\n"));
+    }
+    let approx = if answer.sampling.is_some() {
+        "≈"
+    } else {
+        "="
+    };
+    out.push_str(&format!(
+        "ln P(e) {approx} {ln_p:.6} (P(e) {approx} {:.6e})\n",
         ln_p.exp()
     ));
-    for (var, marginal) in posteriors.iter() {
+    if let Some(stats) = &answer.sampling {
+        out.push_str(&format!(
+            "{} samples · effective {:.0} · stopped by {} · seed {}{}\n",
+            stats.n_samples,
+            stats.ess,
+            stats.stop,
+            stats.seed,
+            stats
+                .r_hat
+                .map(|r| format!(" · split R-hat {r:.4}"))
+                .unwrap_or_default()
+        ));
+        for note in &stats.notes {
+            out.push_str(&format!("note: {note}\n"));
+        }
+        for warning in &stats.warnings {
+            out.push_str(&format!("warning: {warning}\n"));
+        }
+    }
+    for (target, (var, marginal)) in posteriors.iter().enumerate() {
         let variable = network.variable(var);
         let note = match (evidence.hard_state(var), evidence.soft().contains_key(&var)) {
             (Some(_), _) => "  (observed)",
@@ -136,8 +228,16 @@ pub fn query_table(
             .map(|s| s.chars().count())
             .max()
             .unwrap_or(0);
-        for (state, &p) in variable.states().iter().zip(marginal) {
-            out.push_str(&format!("  {state:<width$}  {p:.4}  {}\n", bar(p)));
+        for (i, (state, &p)) in variable.states().iter().zip(marginal).enumerate() {
+            let error = match &answer.sampling {
+                Some(stats) => {
+                    let u = &stats.uncertainty[target];
+                    let (lo, hi) = u.intervals[i];
+                    format!(" ± {:.4}  [{lo:.4}, {hi:.4}]", u.stderr[i])
+                }
+                None => String::new(),
+            };
+            out.push_str(&format!("  {state:<width$}  {p:.4}{error}  {}\n", bar(p)));
         }
     }
     out

@@ -21,7 +21,8 @@ use std::time::Instant;
     after_help = "Input, one JSON object per line (blank lines are skipped):\n  \
     {\"id\": 1, \"evidence\": {\"smoke\": \"yes\"}, \"soft_evidence\": {\"xray\": [0.9, 0.2]}}\n\
     Output, one line per case in input order:\n  \
-    {\"id\": 1, \"log_p_evidence\": -0.69, \"posteriors\": {\"asia\": {\"yes\": 0.01, \"no\": 0.99}, ...}}\n\
+    {\"id\": 1, \"engine\": \"jt\", \"log_p_evidence\": -0.69, \"posteriors\": {\"asia\": {\"yes\": 0.01, \"no\": 0.99}, ...}}\n\
+    (sampling engines add \"stderr\", \"intervals\" and \"sampling\"; --engine auto adds \"engine_reason\")\n\
     or, for a case that failed:\n  \
     {\"id\": 1, \"error\": \"unknown variable 'smok' (did you mean 'smoke'? ...)\"}\n\
     A missing id is replaced by the line number."
@@ -140,13 +141,23 @@ pub fn run(args: UpdateArgs) -> Result<ExitCode> {
             }
             n_cases += 1;
             let (id, evidence) = parse_case(&network, &line, line_number);
-            let answer = evidence.and_then(|e| Ok(engine.posteriors(&e, &targets)?));
+            let answer = evidence.and_then(|e| Ok(engine.answer(&e, &targets)?));
             let record = match answer {
-                Ok(posteriors) => json!({
-                    "id": id,
-                    "log_p_evidence": posteriors.ln_p_evidence(),
-                    "posteriors": render::posteriors_object(&network, &posteriors),
-                }),
+                Ok(answer) => {
+                    let mut record = serde_json::Map::new();
+                    record.insert("id".into(), id);
+                    record.insert("engine".into(), json!(answer.engine.as_str()));
+                    record.insert(
+                        "log_p_evidence".into(),
+                        json!(answer.posteriors.ln_p_evidence()),
+                    );
+                    record.insert(
+                        "posteriors".into(),
+                        render::posteriors_object(&network, &answer.posteriors),
+                    );
+                    render::answer_fields(&network, &answer, &mut record);
+                    Value::Object(record)
+                }
                 Err(error) => {
                     n_failed += 1;
                     let message = render::sentence(&error);

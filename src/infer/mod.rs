@@ -5,19 +5,31 @@
 //! - [`VariableElimination`]: no compilation; per query, prunes barren variables and evidence
 //!   that hard evidence separates from the targets, then eliminates in greedy min-fill order.
 //! - [`Enumeration`]: brute force over the joint, for small networks; the oracle in tests.
+//! - [`Sampler`] (module [`sampling`]): likelihood weighting, Gibbs, rejection and EPIS-BN
+//!   importance sampling, with error bars, for networks too large for exact inference.
+//! - [`AutoEngine`]: the junction tree when it fits the memory budget, otherwise the sampler
+//!   that suits the evidence; the answer says which ran and why. The default.
+//!
+//! [`build_engine`] makes any of them from an [`EngineKind`].
 
+mod auto;
 mod enumeration;
 mod junction_tree;
+pub mod sampling;
 mod variable_elimination;
 
+pub use auto::AutoEngine;
 pub use enumeration::Enumeration;
 pub use junction_tree::{Budget, CostEstimate, JunctionTree, format_bytes};
+pub use sampling::{Sampler, SamplingConfig, SamplingMethod, SamplingStats, StopReason};
 pub use variable_elimination::VariableElimination;
 
 use crate::evidence::Evidence;
 use crate::model::{Network, VarId};
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
 
 /// Why a query could not be answered.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -56,6 +68,46 @@ pub enum InferenceError {
     /// A variable id or state index that is not part of this engine's network.
     #[error("{0} does not belong to this network")]
     ForeignId(String),
+    /// A sampler found no sample consistent with the evidence.
+    #[error(
+        "{engine} found no sample consistent with the evidence ({evidence}) in {n_samples} draws: \
+         the evidence is impossible or too unlikely for this engine; try the importance sampler \
+         (epis), or an exact engine (jt) to tell which"
+    )]
+    NoWeight {
+        /// The engine.
+        engine: EngineKind,
+        /// Samples drawn.
+        n_samples: u64,
+        /// The evidence, described with names.
+        evidence: String,
+    },
+    /// The time budget ended before a sampler had anything to report.
+    #[error(
+        "the time budget of {:.3} s ended before {engine} finished its first {block} samples; \
+         allow more time",
+        max_time.as_secs_f64()
+    )]
+    TimeBudgetTooShort {
+        /// The engine.
+        engine: EngineKind,
+        /// The time budget.
+        max_time: Duration,
+        /// The work that did not finish (samples, or Gibbs burn-in plus first segment sweeps).
+        block: u64,
+    },
+    /// Gibbs chains provably failed to explore the posterior.
+    #[error("Gibbs sampling cannot be trusted here: {detail}; use lw or epis, or an exact engine")]
+    ChainStuck {
+        /// What was seen.
+        detail: String,
+    },
+    /// Sampling settings that cannot work.
+    #[error("invalid sampling settings: {0}")]
+    InvalidSettings(String),
+    /// A kind that is not an engine by itself was asked to build one.
+    #[error("'{0}' is not a sampling engine")]
+    NotASampler(EngineKind),
 }
 
 /// Posterior marginals of the requested variables and the log-probability of the evidence.
@@ -92,6 +144,21 @@ impl Posteriors {
     }
 }
 
+/// An answer with its provenance: which engine ran, why (for the automatic choice), and, for
+/// sampling engines, the error bars and run statistics.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Answer {
+    /// The engine that computed the posteriors.
+    pub engine: EngineKind,
+    /// Why this engine ran, when it was chosen automatically.
+    pub reason: Option<String>,
+    /// Posterior marginals and `ln P(e)` (estimates, for sampling engines).
+    pub posteriors: Posteriors,
+    /// Error bars and run statistics of sampling engines; `None` for exact answers.
+    pub sampling: Option<SamplingStats>,
+}
+
 /// One exact or approximate way of computing posteriors. Engines are immutable after
 /// construction, so one engine serves concurrent queries.
 pub trait InferenceEngine: Send + Sync {
@@ -106,6 +173,20 @@ pub trait InferenceEngine: Send + Sync {
         targets: &[VarId],
     ) -> Result<Posteriors, InferenceError>;
 
+    /// As [`posteriors`](Self::posteriors), with the engine that ran, why, and (for sampling
+    /// engines) error bars.
+    ///
+    /// # Errors
+    /// As [`posteriors`](Self::posteriors).
+    fn answer(&self, evidence: &Evidence, targets: &[VarId]) -> Result<Answer, InferenceError> {
+        Ok(Answer {
+            engine: self.kind(),
+            reason: None,
+            posteriors: self.posteriors(evidence, targets)?,
+            sampling: None,
+        })
+    }
+
     /// The network the engine answers for.
     fn network(&self) -> &Network;
 
@@ -114,24 +195,45 @@ pub trait InferenceEngine: Send + Sync {
 }
 
 /// The engines a caller can choose by name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum EngineKind {
+    /// Exact when the junction tree fits the memory budget, else a sampler (`auto`).
+    #[default]
+    Auto,
     /// Junction tree (`jt`).
     JunctionTree,
     /// Variable elimination (`ve`).
     VariableElimination,
     /// Enumeration of the joint (`enum`), for small networks.
     Enumeration,
+    /// Likelihood weighting (`lw`).
+    LikelihoodWeighting,
+    /// Gibbs sampling (`gibbs`).
+    Gibbs,
+    /// Forward sampling with rejection (`rejection`).
+    Rejection,
+    /// EPIS-BN importance sampling (`epis`).
+    Epis,
 }
 
 impl EngineKind {
     /// The short name used on the command line and in JSON.
     pub fn as_str(self) -> &'static str {
         match self {
+            EngineKind::Auto => "auto",
             EngineKind::JunctionTree => "jt",
             EngineKind::VariableElimination => "ve",
             EngineKind::Enumeration => "enum",
+            EngineKind::LikelihoodWeighting => "lw",
+            EngineKind::Gibbs => "gibbs",
+            EngineKind::Rejection => "rejection",
+            EngineKind::Epis => "epis",
         }
+    }
+
+    /// Whether the engine samples (and so answers with error bars).
+    pub fn is_sampler(self) -> bool {
+        SamplingMethod::of(self).is_some()
     }
 }
 
@@ -148,9 +250,40 @@ impl FromStr for EngineKind {
             "jt" | "junction-tree" => Ok(EngineKind::JunctionTree),
             "ve" | "variable-elimination" => Ok(EngineKind::VariableElimination),
             "enum" | "enumeration" => Ok(EngineKind::Enumeration),
-            other => Err(format!("unknown engine '{other}' (valid: jt, ve, enum)")),
+            "lw" | "likelihood-weighting" => Ok(EngineKind::LikelihoodWeighting),
+            "gibbs" => Ok(EngineKind::Gibbs),
+            "rejection" | "logic" => Ok(EngineKind::Rejection),
+            "epis" | "epis-bn" => Ok(EngineKind::Epis),
+            "auto" => Ok(EngineKind::Auto),
+            other => Err(format!(
+                "unknown engine '{other}' (valid: auto, jt, ve, enum, lw, gibbs, rejection, epis)"
+            )),
         }
     }
+}
+
+/// Builds the engine `kind` over `network`: the exact engines ignore `config`, the samplers
+/// ignore `budget`, and [`AutoEngine`] uses both.
+///
+/// # Errors
+/// [`InferenceError::OverBudget`] for a junction tree over `budget`,
+/// [`InferenceError::TooLargeToEnumerate`], or [`InferenceError::InvalidSettings`].
+pub fn build_engine(
+    kind: EngineKind,
+    network: Arc<Network>,
+    budget: &Budget,
+    config: &SamplingConfig,
+) -> Result<Box<dyn InferenceEngine>, InferenceError> {
+    Ok(match kind {
+        EngineKind::Auto => Box::new(AutoEngine::new(network, budget, config.clone())?),
+        EngineKind::JunctionTree => Box::new(JunctionTree::compile(network, budget)?),
+        EngineKind::VariableElimination => Box::new(VariableElimination::new(network)),
+        EngineKind::Enumeration => Box::new(Enumeration::new(network)?),
+        sampler => {
+            let method = SamplingMethod::of(sampler).ok_or(InferenceError::NotASampler(sampler))?;
+            Box::new(Sampler::new(network, method, config.clone())?)
+        }
+    })
 }
 
 /// Checks that every evidence and target id belongs to `network`.

@@ -7,7 +7,7 @@ use super::error::ServiceError;
 use super::pb;
 use super::registry::LoadedNetwork;
 use super::sessions::{self, Findings, Revision, SessionState};
-use crate::infer::EngineKind;
+use crate::infer::{EngineKind, SamplingConfig};
 use crate::io::Format;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -82,6 +82,7 @@ impl Shared {
         findings: Findings,
         targets: Vec<String>,
         kind: EngineKind,
+        sampling: SamplingConfig,
         time_budget: Option<Duration>,
     ) -> Result<pb::QueryResponse, ServiceError> {
         let permit = self
@@ -98,9 +99,8 @@ impl Shared {
                 .iter()
                 .map(|name| network.variable_id(name))
                 .collect::<Result<Vec<_>, _>>()?;
-            let engine = loaded.engine(kind, &budget)?;
-            let posteriors = engine.posteriors(&evidence, &targets)?;
-            Ok(convert::query_response(&loaded, kind, &posteriors))
+            let answer = loaded.answer(kind, &budget, &sampling, &evidence, &targets)?;
+            Ok(convert::query_response(&loaded, &answer))
         });
         let joined = match time_budget {
             Some(limit) => tokio::time::timeout(limit, work)
@@ -120,8 +120,16 @@ impl Shared {
         let findings = convert::findings(message.evidence.as_ref())?;
         let kind = engine_kind(message.engine)?;
         let budget = time_budget(request, message.timeout.as_ref());
-        self.infer(loaded, findings, message.targets.clone(), kind, budget)
-            .await
+        let sampling = convert::sampling_config(message.sampling.as_ref(), budget)?;
+        self.infer(
+            loaded,
+            findings,
+            message.targets.clone(),
+            kind,
+            sampling,
+            budget,
+        )
+        .await
     }
 }
 
@@ -313,6 +321,7 @@ impl SessionApi {
         revision: Option<i64>,
         targets: Vec<String>,
         kind: EngineKind,
+        sampling: SamplingConfig,
     ) -> Result<(i64, Vec<sessions::Change>, pb::QueryResponse), ServiceError> {
         let session = self.0.sessions.get(id)?;
         let (loaded, findings, revision, changes) = {
@@ -325,7 +334,10 @@ impl SessionApi {
             };
             (state.network.clone(), findings, revision, changes)
         };
-        let response = self.0.infer(loaded, findings, targets, kind, None).await?;
+        let response = self
+            .0
+            .infer(loaded, findings, targets, kind, sampling, None)
+            .await?;
         Ok((revision, changes, response))
     }
 }
@@ -424,7 +436,14 @@ impl pb::session_service_server::SessionService for SessionApi {
             // Refuse evidence that is impossible now rather than poison every later query.
             let loaded = state.network.clone();
             self.0
-                .infer(loaded, next.clone(), vec![], EngineKind::JunctionTree, None)
+                .infer(
+                    loaded,
+                    next.clone(),
+                    vec![],
+                    EngineKind::JunctionTree,
+                    SamplingConfig::default(),
+                    None,
+                )
                 .await
                 .or_else(|error| match error {
                     // Too large for the exact check: accept; queries will say what they can.
@@ -460,8 +479,9 @@ impl pb::session_service_server::SessionService for SessionApi {
             let message = request.into_inner();
             let revision = message.at_revision.then_some(message.revision);
             let kind = engine_kind(message.engine)?;
+            let sampling = convert::sampling_config(message.sampling.as_ref(), None)?;
             let (_, _, response) = self
-                .posteriors_at(&message.id, revision, message.targets, kind)
+                .posteriors_at(&message.id, revision, message.targets, kind, sampling)
                 .await?;
             Ok(response)
         })
@@ -524,7 +544,8 @@ impl pb::session_service_server::SessionService for SessionApi {
                             &message.id,
                             Some(revision),
                             message.targets.clone(),
-                            EngineKind::JunctionTree,
+                            EngineKind::Auto,
+                            SamplingConfig::default(),
                         )
                         .await;
                     let item = answer.map(|(revision, changes, posteriors)| pb::WatchResponse {

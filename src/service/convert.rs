@@ -4,29 +4,99 @@ use super::error::ServiceError;
 use super::pb;
 use super::registry::LoadedNetwork;
 use super::sessions::{Change, Finding, Findings, Revision};
-use crate::infer::EngineKind;
-use crate::{Network, Posteriors};
+use crate::Network;
+use crate::infer::{Answer, EngineKind, SamplingConfig};
 use std::time::SystemTime;
 
-/// The engine a request asks for (unspecified: the junction tree).
+/// The engine a request asks for (unspecified: the server's choice, `auto`).
 pub fn engine_kind(engine: i32) -> Result<EngineKind, ServiceError> {
-    match pb::Engine::try_from(engine) {
-        Ok(pb::Engine::Unspecified | pb::Engine::JunctionTree) => Ok(EngineKind::JunctionTree),
-        Ok(pb::Engine::VariableElimination) => Ok(EngineKind::VariableElimination),
-        Ok(pb::Engine::Enumeration) => Ok(EngineKind::Enumeration),
-        Err(_) => Err(ServiceError::InvalidRequest(format!(
-            "unknown engine {engine} (valid: 0 unspecified, 1 junction tree, 2 variable elimination, 3 enumeration)"
-        ))),
-    }
+    Ok(match pb::Engine::try_from(engine) {
+        Ok(pb::Engine::Unspecified) => EngineKind::Auto,
+        Ok(pb::Engine::JunctionTree) => EngineKind::JunctionTree,
+        Ok(pb::Engine::VariableElimination) => EngineKind::VariableElimination,
+        Ok(pb::Engine::Enumeration) => EngineKind::Enumeration,
+        Ok(pb::Engine::LikelihoodWeighting) => EngineKind::LikelihoodWeighting,
+        Ok(pb::Engine::Gibbs) => EngineKind::Gibbs,
+        Ok(pb::Engine::Rejection) => EngineKind::Rejection,
+        Ok(pb::Engine::Epis) => EngineKind::Epis,
+        Err(_) => {
+            return Err(ServiceError::InvalidRequest(format!(
+                "unknown engine {engine} (valid: 0 server's choice, 1 junction tree, 2 variable elimination, 3 enumeration, 4 likelihood weighting, 5 Gibbs, 6 rejection, 7 EPIS-BN)"
+            )));
+        }
+    })
 }
 
 /// The wire value of an engine.
 pub fn engine_value(kind: EngineKind) -> pb::Engine {
     match kind {
+        EngineKind::Auto => pb::Engine::Unspecified,
         EngineKind::JunctionTree => pb::Engine::JunctionTree,
         EngineKind::VariableElimination => pb::Engine::VariableElimination,
         EngineKind::Enumeration => pb::Engine::Enumeration,
+        EngineKind::LikelihoodWeighting => pb::Engine::LikelihoodWeighting,
+        EngineKind::Gibbs => pb::Engine::Gibbs,
+        EngineKind::Rejection => pb::Engine::Rejection,
+        EngineKind::Epis => pb::Engine::Epis,
     }
+}
+
+/// Sampling settings from a request: defaults where a field is zero, and the time budget
+/// capped by the request's deadline so that a sampling run stops in time.
+pub fn sampling_config(
+    options: Option<&pb::SamplingOptions>,
+    deadline: Option<std::time::Duration>,
+) -> Result<SamplingConfig, ServiceError> {
+    let mut config = SamplingConfig::default();
+    if let Some(options) = options {
+        if options.n_samples > 0 {
+            config.n_samples = options.n_samples;
+        }
+        config.seed = options.seed;
+        if options.precision < 0.0 || !options.precision.is_finite() {
+            return Err(ServiceError::InvalidRequest(format!(
+                "sampling.precision must be a non-negative number, got {}",
+                options.precision
+            )));
+        }
+        if options.precision > 0.0 {
+            config.precision = Some(options.precision);
+        }
+        if let Some(limit) = &options.max_time {
+            config.max_time = Some(duration(limit, "sampling.max_time")?);
+        }
+        if options.n_chains > 0 {
+            config.n_chains = options.n_chains as usize;
+        }
+        if options.burn_in > 0 {
+            config.burn_in = options.burn_in;
+        }
+        if options.thinning > 0 {
+            config.thinning = options.thinning;
+        }
+    }
+    if let Some(deadline) = deadline {
+        // Leave a margin to send the answer before the client gives up.
+        let usable = deadline.mul_f64(0.9);
+        config.max_time = Some(config.max_time.map_or(usable, |t| t.min(usable)));
+    }
+    Ok(config)
+}
+
+/// A wire duration, refusing negative ones.
+pub fn duration(
+    value: &prost_types::Duration,
+    field: &str,
+) -> Result<std::time::Duration, ServiceError> {
+    if value.seconds < 0 || value.nanos < 0 {
+        return Err(ServiceError::InvalidRequest(format!(
+            "{field} must not be negative"
+        )));
+    }
+    Ok(std::time::Duration::new(
+        value.seconds as u64,
+        value.nanos as u32,
+    ))
 }
 
 /// Request evidence as named findings (validated later against the network).
@@ -132,13 +202,11 @@ pub fn revision_message(revision: &Revision) -> pb::Revision {
     }
 }
 
-/// Posteriors on the wire.
-pub fn query_response(
-    loaded: &LoadedNetwork,
-    kind: EngineKind,
-    posteriors: &Posteriors,
-) -> pb::QueryResponse {
+/// An answer on the wire.
+pub fn query_response(loaded: &LoadedNetwork, answer: &Answer) -> pb::QueryResponse {
     let network: &Network = &loaded.network;
+    let posteriors = &answer.posteriors;
+    let stats = answer.sampling.as_ref();
     pb::QueryResponse {
         posteriors: posteriors
             .iter()
@@ -154,8 +222,30 @@ pub fn query_response(
         log_p_evidence: posteriors.ln_p_evidence(),
         stamp: Some(pb::Stamp {
             network_hash: loaded.hash.clone(),
-            engine: engine_value(kind) as i32,
-            seed: 0,
+            engine: engine_value(answer.engine) as i32,
+            seed: stats.map_or(0, |s| s.seed),
+        }),
+        engine_reason: answer.reason.clone().unwrap_or_default(),
+        uncertainty: stats
+            .map(|s| {
+                s.uncertainty
+                    .iter()
+                    .map(|u| pb::Uncertainty {
+                        variable: network.variable(u.var).name().to_string(),
+                        stderr: u.stderr.clone(),
+                        lower: u.intervals.iter().map(|i| i.0).collect(),
+                        upper: u.intervals.iter().map(|i| i.1).collect(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        sampling: stats.map(|s| pb::SamplingSummary {
+            n_samples: s.n_samples,
+            ess: s.ess,
+            r_hat: s.r_hat.unwrap_or(0.0),
+            stopped_by: s.stop.as_str().to_string(),
+            warnings: s.warnings.clone(),
+            notes: s.notes.clone(),
         }),
     }
 }

@@ -3,9 +3,12 @@
 //! request (`Arc`), so a query never recompiles.
 
 use super::error::ServiceError;
-use crate::infer::{Budget, CostEstimate, EngineKind, InferenceError};
+use crate::infer::{
+    Answer, Budget, CostEstimate, EngineKind, InferenceError, SamplingConfig, build_engine,
+    format_bytes,
+};
 use crate::io::{Format, read_bif, read_xmlbif, write_bif};
-use crate::{Enumeration, InferenceEngine, JunctionTree, Network, VariableElimination};
+use crate::{Evidence, InferenceEngine, JunctionTree, Network, VarId};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -43,27 +46,42 @@ impl LoadedNetwork {
         }
     }
 
-    /// The engine of `kind` (unspecified = junction tree). Blocking: compiles the junction tree
-    /// on first use, so call it from the blocking pool.
+    /// The shared junction tree, compiled on first use. Blocking.
+    fn junction_tree(&self, budget: &Budget) -> Result<Arc<JunctionTree>, InferenceError> {
+        self.junction_tree
+            .get_or_init(|| JunctionTree::compile(self.network.clone(), budget).map(Arc::new))
+            .clone()
+    }
+
+    /// Answers a query with the engine `kind`. Blocking (compiles the junction tree on first
+    /// use, samples), so call it from the blocking pool.
+    ///
+    /// `auto` on a network whose tree fits the budget uses the shared tree rather than
+    /// compiling another.
     ///
     /// # Errors
-    /// Over budget (for the junction tree) or too large (for enumeration).
-    pub fn engine(
+    /// As the engine's, plus over budget or too large to enumerate.
+    pub fn answer(
         &self,
         kind: EngineKind,
         budget: &Budget,
-    ) -> Result<Arc<dyn InferenceEngine>, InferenceError> {
+        sampling: &SamplingConfig,
+        evidence: &Evidence,
+        targets: &[VarId],
+    ) -> Result<Answer, InferenceError> {
         match kind {
-            EngineKind::JunctionTree => {
-                let compiled = self.junction_tree.get_or_init(|| {
-                    JunctionTree::compile(self.network.clone(), budget).map(Arc::new)
-                });
-                compiled.clone().map(|jt| jt as Arc<dyn InferenceEngine>)
+            EngineKind::JunctionTree => self.junction_tree(budget)?.answer(evidence, targets),
+            EngineKind::Auto if self.fits_budget => {
+                let mut answer = self.junction_tree(budget)?.answer(evidence, targets)?;
+                answer.reason = Some(format!(
+                    "the junction tree needs {}, within the memory budget of {}",
+                    format_bytes(self.cost.bytes),
+                    format_bytes(budget.max_bytes as f64)
+                ));
+                Ok(answer)
             }
-            EngineKind::VariableElimination => {
-                Ok(Arc::new(VariableElimination::new(self.network.clone())))
-            }
-            EngineKind::Enumeration => Ok(Arc::new(Enumeration::new(self.network.clone())?)),
+            other => build_engine(other, self.network.clone(), budget, sampling)?
+                .answer(evidence, targets),
         }
     }
 }
