@@ -752,3 +752,169 @@ async fn shutdown_reports_not_serving_and_finishes_calls_in_flight() {
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
     drop(watch);
 }
+
+#[tokio::test]
+async fn analyst_questions_stateless_and_in_sessions() {
+    use pb::analysis_service_client::AnalysisServiceClient;
+    use pb::evidence_context::Source;
+    let server = TestServer::start(None).await;
+    let mut analysis = AnalysisServiceClient::new(server.channel().await);
+    let stateless = |pairs: &[(&str, &str)]| {
+        Some(pb::EvidenceContext {
+            source: Some(Source::Stateless(pb::StatelessEvidence {
+                network: "asia".into(),
+                evidence: Some(hard(pairs)),
+            })),
+        })
+    };
+
+    // do(lung=yes) leaves smoking at its prior; observing lung=yes makes it likely.
+    let answer = analysis
+        .intervene(pb::InterveneRequest {
+            context: stateless(&[]),
+            interventions: vec![pb::Assignment {
+                variable: "lung".into(),
+                state: "yes".into(),
+            }],
+            targets: vec!["smoke".into()],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!((answer.interventional[0].probabilities[0] - 0.5).abs() < 1e-12);
+    assert!((answer.observational[0].probabilities[0] - 0.05 / 0.055).abs() < 1e-12);
+
+    // The library's own answers, to compare with.
+    let network =
+        std::sync::Arc::new(credence::io::read_network(repo().join("networks/asia.bif")).unwrap());
+    let mut evidence = credence::Evidence::new();
+    evidence.observe_named(&network, "xray", "yes").unwrap();
+    evidence.observe_named(&network, "dysp", "yes").unwrap();
+    let mpe = credence::analysis::most_probable_explanation(&network, &evidence).unwrap();
+    let remote = analysis
+        .most_probable_explanation(pb::MpeRequest {
+            context: stateless(&[("xray", "yes"), ("dysp", "yes")]),
+            variables: vec![],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(remote.assignment.len(), mpe.assignment.len());
+    assert!((remote.log_probability - mpe.ln_probability).abs() < 1e-12);
+
+    let joint = analysis
+        .joint_posterior(pb::JointPosteriorRequest {
+            context: stateless(&[("xray", "yes")]),
+            variables: vec!["lung".into(), "tub".into()],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(joint.entries.len(), 4);
+    let total: f64 = joint.entries.iter().map(|e| e.probability).sum();
+    assert!((total - 1.0).abs() < 1e-12);
+
+    let voi = analysis
+        .value_of_information(pb::ValueOfInformationRequest {
+            context: stateless(&[("dysp", "yes")]),
+            target: "lung".into(),
+            candidates: vec![],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        voi.ranking
+            .windows(2)
+            .all(|w| w[0].mutual_information >= w[1].mutual_information)
+    );
+    assert!(
+        voi.ranking.iter().all(|i| i.variable != "dysp"),
+        "observed variables are not candidates"
+    );
+
+    let observed_target = analysis
+        .explain(pb::ExplainRequest {
+            context: stateless(&[("lung", "yes")]),
+            target: "lung".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(observed_target.code(), Code::FailedPrecondition);
+
+    let sensitivity = analysis
+        .sensitivity(pb::SensitivityRequest {
+            context: stateless(&[("xray", "yes")]),
+            target: "lung".into(),
+            state: "yes".into(),
+            top: 3,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(sensitivity.parameters.len(), 3);
+    assert!(
+        sensitivity
+            .parameters
+            .windows(2)
+            .all(|w| w[0].derivative.abs() >= w[1].derivative.abs())
+    );
+
+    // Within a session: the same question at two revisions.
+    let mut sessions = SessionServiceClient::new(server.channel().await);
+    let session = sessions
+        .create_session(pb::CreateSessionRequest {
+            network: "asia".into(),
+            description: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    for (variable, state) in [("xray", "yes"), ("smoke", "yes")] {
+        sessions
+            .update_evidence(pb::UpdateEvidenceRequest {
+                id: session.id.clone(),
+                changes: vec![set_hard(variable, state)],
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+    let at = |revision: Option<i64>| {
+        Some(pb::EvidenceContext {
+            source: Some(Source::Session(pb::SessionEvidence {
+                id: session.id.clone(),
+                revision: revision.unwrap_or(0),
+                at_revision: revision.is_some(),
+            })),
+        })
+    };
+    let now = analysis
+        .explain(pb::ExplainRequest {
+            context: at(None),
+            target: "lung".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(now.items.len(), 2);
+    let earlier = analysis
+        .explain(pb::ExplainRequest {
+            context: at(Some(1)),
+            target: "lung".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(earlier.items.len(), 1);
+    assert_eq!(earlier.items[0].variable, "xray");
+    let missing = analysis
+        .explain(pb::ExplainRequest {
+            context: None,
+            target: "lung".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), Code::InvalidArgument);
+    server.shutdown().await;
+}

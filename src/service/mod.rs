@@ -7,6 +7,7 @@
 //! never stalls on a long query. A network's junction tree is compiled once and shared by all
 //! requests; each query gets its own buffers.
 
+mod analysis_api;
 mod api;
 mod convert;
 mod error;
@@ -107,6 +108,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send,
     grace: std::time::Duration,
 ) -> Result<(), tonic::transport::Error> {
+    use pb::analysis_service_server::AnalysisServiceServer;
     use pb::inference_service_server::InferenceServiceServer;
     use pb::network_service_server::NetworkServiceServer;
     use pb::session_service_server::SessionServiceServer;
@@ -134,6 +136,8 @@ pub async fn serve(
         .max_decoding_message_size(MAX_MESSAGE_BYTES);
     let inference = InferenceServiceServer::new(api::InferenceApi(shared.clone()))
         .max_decoding_message_size(MAX_MESSAGE_BYTES);
+    let analysis = AnalysisServiceServer::new(analysis_api::AnalysisApi(shared.clone()))
+        .max_decoding_message_size(MAX_MESSAGE_BYTES);
     let sessions = SessionServiceServer::new(api::SessionApi(shared));
 
     let (stop_accepting, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -144,6 +148,7 @@ pub async fn serve(
         .add_service(networks)
         .add_service(inference)
         .add_service(sessions)
+        .add_service(analysis)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
             let _ = stopped.await;
         });
@@ -161,6 +166,9 @@ pub async fn serve(
         .await;
     health
         .set_not_serving::<SessionServiceServer<api::SessionApi>>()
+        .await;
+    health
+        .set_not_serving::<AnalysisServiceServer<analysis_api::AnalysisApi>>()
         .await;
     health
         .set_service_status("", tonic_health::ServingStatus::NotServing)

@@ -53,6 +53,24 @@ impl LoadedNetwork {
             .clone()
     }
 
+    /// The exact engine analyses run on: the shared junction tree when it fits the budget,
+    /// else variable elimination (nothing compiled; each question pays for its own work).
+    ///
+    /// # Errors
+    /// Compilation failures other than the budget.
+    pub fn exact_engine(
+        &self,
+        budget: &Budget,
+    ) -> Result<Arc<dyn InferenceEngine>, InferenceError> {
+        if self.fits_budget {
+            Ok(self.junction_tree(budget)?)
+        } else {
+            Ok(Arc::new(crate::VariableElimination::new(
+                self.network.clone(),
+            )))
+        }
+    }
+
     /// Answers a query with the engine `kind`. Blocking (compiles the junction tree on first
     /// use, samples), so call it from the blocking pool.
     ///
