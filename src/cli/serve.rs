@@ -67,6 +67,8 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // Colour codes only for people; log files and CI get plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let mut config = service::Config::new(&args.networks);
     if let Some(max_bytes) = args.memory_budget {
