@@ -5,111 +5,20 @@
 use credence::infer::Budget;
 use credence::io::{read_bif, read_xmlbif, write_bif, write_xmlbif};
 use credence::{
-    Enumeration, Evidence, InferenceEngine, InferenceError, JunctionTree, Network, NetworkBuilder,
-    VarId, VariableElimination,
+    Enumeration, InferenceEngine, InferenceError, JunctionTree, VarId, VariableElimination,
 };
+mod common;
+
+use common::random::{self, Picks, Spec, build, evidence_for};
 use proptest::prelude::*;
 use std::sync::Arc;
 
-/// A random network description: cardinalities, parents (as earlier positions), raw CPT
-/// weights, and the order in which variables are declared.
-#[derive(Clone, Debug)]
-struct Spec {
-    cards: Vec<usize>,
-    parents: Vec<Vec<usize>>,
-    weights: Vec<Vec<f64>>,
-    declaration: Vec<usize>,
-}
-
 fn spec() -> impl Strategy<Value = Spec> {
-    (1usize..=7)
-        .prop_flat_map(|n| {
-            (
-                proptest::collection::vec(1usize..=4, n),
-                proptest::collection::vec(proptest::collection::vec(any::<bool>(), n), n),
-                Just((0..n).collect::<Vec<usize>>()).prop_shuffle(),
-            )
-        })
-        .prop_flat_map(|(cards, parent_bits, declaration)| {
-            let n = cards.len();
-            // At most three parents, each an earlier position: the DAG is acyclic by construction.
-            let parents: Vec<Vec<usize>> = (0..n)
-                .map(|i| (0..i).filter(|&j| parent_bits[i][j]).take(3).collect())
-                .collect();
-            let sizes: Vec<usize> = (0..n)
-                .map(|i| parents[i].iter().map(|&p| cards[p]).product::<usize>() * cards[i])
-                .collect();
-            let weights = sizes
-                .iter()
-                .map(|&size| {
-                    proptest::collection::vec(prop_oneof![1 => Just(0.0), 6 => 0.01f64..1.0], size)
-                })
-                .collect::<Vec<_>>();
-            (Just(cards), Just(parents), weights, Just(declaration))
-        })
-        .prop_map(|(cards, parents, weights, declaration)| Spec {
-            cards,
-            parents,
-            weights,
-            declaration,
-        })
+    random::spec(7, 4)
 }
 
-fn build(spec: &Spec) -> Network {
-    let n = spec.cards.len();
-    let mut builder = NetworkBuilder::new("random");
-    let mut id_of = vec![VarId::new(0); n];
-    for &position in &spec.declaration {
-        let states: Vec<String> = (0..spec.cards[position]).map(|s| format!("s{s}")).collect();
-        id_of[position] = builder
-            .add_variable(format!("v{position}"), states)
-            .unwrap();
-    }
-    for position in 0..n {
-        let card = spec.cards[position];
-        let mut values = spec.weights[position].clone();
-        for column in values.chunks_mut(card) {
-            let sum: f64 = column.iter().sum();
-            if sum == 0.0 {
-                column.iter_mut().for_each(|v| *v = 1.0 / card as f64);
-            } else {
-                column.iter_mut().for_each(|v| *v /= sum);
-            }
-        }
-        let parents = spec.parents[position].iter().map(|&p| id_of[p]).collect();
-        builder.set_cpt(id_of[position], parents, values).unwrap();
-    }
-    builder.build().unwrap()
-}
-
-/// Random evidence: (variable position, hard state) and (variable position, likelihood).
-fn evidence_for(network: &Network, picks: &[(usize, usize, bool, Vec<f64>)]) -> Evidence {
-    let mut evidence = Evidence::new();
-    for (var, state, hard, likelihood) in picks {
-        let var = VarId::new(var % network.n_variables());
-        let card = network.cardinality(var);
-        if *hard {
-            let _ = evidence.observe(network, var, state % card);
-        } else {
-            let values: Vec<f64> = (0..card)
-                .map(|i| likelihood[i % likelihood.len()])
-                .collect();
-            let _ = evidence.add_likelihood(network, var, &values);
-        }
-    }
-    evidence
-}
-
-fn picks() -> impl Strategy<Value = Vec<(usize, usize, bool, Vec<f64>)>> {
-    proptest::collection::vec(
-        (
-            0usize..7,
-            0usize..4,
-            any::<bool>(),
-            proptest::collection::vec(prop_oneof![1 => Just(0.0), 4 => 0.0f64..3.0], 1..4),
-        ),
-        0..4,
-    )
+fn picks() -> impl Strategy<Value = Picks> {
+    random::picks(7, 4)
 }
 
 proptest! {

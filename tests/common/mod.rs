@@ -2,6 +2,8 @@
 //! and how to load a reference case as evidence.
 #![allow(dead_code)]
 
+pub mod random;
+
 use credence::{Evidence, Network};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
