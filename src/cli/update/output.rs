@@ -181,7 +181,8 @@ pub fn scan_partial(path: &Path, layout: &Layout) -> Result<Earlier> {
                     continue;
                 }
                 earlier.n_records += 1;
-                earlier.n_failed += u64::from(record.iter().last().is_some_and(|e| !e.is_empty()));
+                earlier.n_failed +=
+                    u64::from(record.iter().next_back().is_some_and(|e| !e.is_empty()));
             }
         }
     }

@@ -135,10 +135,10 @@ pub fn read_cases(
     let mut cases = Vec::with_capacity(chunk);
     while let Some(raw) = reader.next_case()? {
         cases.push(raw);
-        if cases.len() >= chunk || reader.would_wait() {
-            if !send(std::mem::replace(&mut cases, Vec::with_capacity(chunk))) {
-                return Ok(skipped);
-            }
+        if (cases.len() >= chunk || reader.would_wait())
+            && !send(std::mem::replace(&mut cases, Vec::with_capacity(chunk)))
+        {
+            return Ok(skipped);
         }
     }
     if !cases.is_empty() {

@@ -270,7 +270,8 @@ impl Exchange<'_> {
                                 anyhow!("the server ended the batch: {}", status.message())
                             })?
                             .ok_or_else(|| anyhow!("the server ended the batch early"))?;
-                        if answer.case_id != id.to_string() {
+                        let expected = id.to_string();
+                        if answer.case_id != expected {
                             bail!(
                                 "the server answered case {} where case {id} was expected",
                                 answer.case_id
@@ -360,10 +361,6 @@ fn engine_value(kind: EngineKind) -> pb::Engine {
         EngineKind::Gibbs => pb::Engine::Gibbs,
         EngineKind::Rejection => pb::Engine::Rejection,
         EngineKind::Epis => pb::Engine::Epis,
-        // EngineKind is non-exhaustive in spirit: a new engine is the server's choice until
-        // the wire names it.
-        #[allow(unreachable_patterns)]
-        _ => pb::Engine::Unspecified,
     }
 }
 
