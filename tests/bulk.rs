@@ -756,3 +756,33 @@ async fn remote_mode_writes_what_local_mode_writes() {
         run.stderr
     );
 }
+
+/// An output that is not a regular file (a FIFO here; `/dev/null` alike) is written directly:
+/// renaming a finished partial file onto it would replace it.
+#[cfg(unix)]
+#[test]
+fn special_files_are_written_in_place_not_replaced() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = TempDir::new("fifo");
+    let input = dir.write(
+        "cases.jsonl",
+        "{\"id\": 1}\n{\"id\": 2, \"evidence\": {\"smoke\": \"no\"}}\n",
+    );
+    let fifo = dir.path("results");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let out = text_of(&fifo);
+    expect(
+        credence(&["update", ASIA, "--cases", &input, "--out", &out, "-q"]),
+        0,
+    );
+    let written = reader.join().unwrap();
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    let expected = expect(credence(&["update", ASIA, "--cases", &input, "-q"]), 0).stdout;
+    assert_eq!(written, expected);
+    assert_eq!(dir.file_names(), ["cases.jsonl", "results"]);
+}

@@ -115,10 +115,13 @@ fn worker_threads(requested: usize) -> usize {
     }
 }
 
-/// Where results go: the partial file (renamed at the end) or standard output.
+/// Where results go: the partial file (renamed at the end), standard output, or a path that
+/// is not a regular file (`/dev/null`, a FIFO), written directly: renaming a file onto it
+/// would replace the device.
 enum Destination {
     File { out: PathBuf, partial: PathBuf },
     Stdout,
+    Special(PathBuf),
 }
 
 pub fn run(args: UpdateArgs) -> Result<ExitCode> {
@@ -299,7 +302,7 @@ fn strict_exit(setup: &Setup, report: &str) -> i32 {
             "; the results before it are in {} (fix the case and rerun with --resume)",
             partial.display()
         ),
-        Destination::Stdout => String::new(),
+        Destination::Stdout | Destination::Special(_) => String::new(),
     };
     eprintln!("error: {report} (stopped by --strict){kept}");
     1
@@ -308,6 +311,8 @@ fn strict_exit(setup: &Setup, report: &str) -> i32 {
 fn destination(args: &UpdateArgs) -> Destination {
     if args.out.as_os_str() == "-" {
         Destination::Stdout
+    } else if std::fs::metadata(&args.out).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        Destination::Special(args.out.clone())
     } else {
         Destination::File {
             out: args.out.clone(),
@@ -332,6 +337,20 @@ fn finish(
     let mut skip = None;
     let sink: Box<dyn Write> = match &destination {
         Destination::Stdout => Box::new(std::io::stdout().lock()),
+        Destination::Special(path) => {
+            if args.resume {
+                bail!(
+                    "--resume needs a regular file to continue, and {} is not one",
+                    path.display()
+                );
+            }
+            Box::new(
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(path)
+                    .with_context(|| format!("cannot open {}", path.display()))?,
+            )
+        }
         Destination::File { partial, .. } => {
             let shown = partial.display().to_string();
             if args.resume && partial.exists() {
@@ -394,7 +413,9 @@ fn finish(
             String::new()
         };
         let written = match &destination {
-            Destination::File { out, .. } => format!(", written to {}", out.display()),
+            Destination::File { out, .. } | Destination::Special(out) => {
+                format!(", written to {}", out.display())
+            }
             Destination::Stdout => String::new(),
         };
         eprintln!(
