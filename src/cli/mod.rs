@@ -32,6 +32,7 @@ use std::time::Duration;
         credence query networks/alarm.bif -e HRBP=HIGH --engine lw --samples 1000000 --seed 7\n  \
         credence query networks/child.bif -e LowerBodyO2=<5 --engine epis --precision 0.005 --max-time 10s\n  \
         credence update networks/asia.bif --cases cases.jsonl --out posteriors.jsonl\n  \
+        credence update networks/alarm.bif --cases readings.csv --out posteriors.csv --resume\n  \
         credence info networks/child.bif --dot > child.dot\n  \
         credence mpe networks/asia.bif -e dysp=yes --map lung,bronc --json\n  \
         credence query networks/asia.bif --do smoke=no -t lung\n  \
@@ -49,7 +50,8 @@ struct Cli {
 enum Command {
     /// Posterior marginals (and ln P(evidence)) given hard and soft evidence.
     Query(query::QueryArgs),
-    /// Apply many evidence cases, one JSON object per line, compiling the network once.
+    /// Many evidence cases (JSON lines or CSV) through one network: streaming, on all cores,
+    /// resumable, locally or through a server.
     Update(update::UpdateArgs),
     /// Describe a network: variables, arcs, parameters and the junction-tree cost.
     Info(info::InfoArgs),
@@ -137,7 +139,7 @@ pub struct EngineArgs {
     #[arg(long, value_name = "N", default_value_t = 1, help_heading = "Sampling")]
     thinning: u64,
 
-    /// Sampling: worker threads [default: all cores].
+    /// Worker threads: sample blocks when sampling, cases in `update` [default: all cores].
     #[arg(
         long,
         value_name = "N",

@@ -91,8 +91,10 @@ impl LoadedNetwork {
             EngineKind::JunctionTree => self.junction_tree(budget)?.answer(evidence, targets),
             EngineKind::Auto if self.fits_budget => {
                 let mut answer = self.junction_tree(budget)?.answer(evidence, targets)?;
+                // Worded as `AutoEngine` words it, so that a server's answer and a local one
+                // are the same record.
                 answer.reason = Some(format!(
-                    "the junction tree needs {}, within the memory budget of {}",
+                    "exact: the junction tree needs {}, within the memory budget of {}",
                     format_bytes(self.cost.bytes),
                     format_bytes(budget.max_bytes as f64)
                 ));
