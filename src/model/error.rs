@@ -194,6 +194,18 @@ pub enum ModelError {
         /// The sum found.
         sum: f64,
     },
+    /// Tables that together are too large to allocate.
+    #[error(
+        "the probability tables up to that of '{variable}' would have {entries:e} entries in all, over the limit of {limit} for a whole network"
+    )]
+    TablesTooLarge {
+        /// The child whose table crosses the limit.
+        variable: String,
+        /// Entries of all tables so far, this one included.
+        entries: f64,
+        /// The limit.
+        limit: usize,
+    },
     /// A table too large to allocate.
     #[error(
         "probability table of '{variable}' would have {entries:e} entries, over the limit of {limit}"
