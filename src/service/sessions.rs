@@ -4,7 +4,8 @@
 //! another's.
 
 use super::error::ServiceError;
-use super::registry::LoadedNetwork;
+use super::registry::{LoadedNetwork, Registry};
+use super::store::Store;
 use crate::{Evidence, Network};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,8 +25,10 @@ pub enum Finding {
 /// Variable name → finding: the evidence of one revision.
 pub type Findings = BTreeMap<String, Finding>;
 
-/// One requested change.
-#[derive(Clone, Debug, PartialEq)]
+/// One requested change. Stored as JSON in the session database (`store.rs`), so renaming a
+/// variant or field needs a migration.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Change {
     /// Observe `variable` in `state`.
     SetHard {
@@ -109,15 +112,32 @@ impl SessionState {
     }
 }
 
+/// Most changes one update may carry: far more than any network has variables, far fewer than
+/// would let one request tie up the server.
+pub const MAX_CHANGES: usize = 10_000;
+
+/// Most revisions one session keeps; an analyst adds a few a day, a runaway script thousands a
+/// second, and the history is held in memory.
+pub const MAX_REVISIONS: i64 = 100_000;
+
 /// Applies `changes` to `findings`, checking every name against the network.
 ///
 /// # Errors
-/// Unknown variable or state, or a bad likelihood, naming what is wrong.
+/// The network is unavailable, too many changes, unknown variable or state, or a bad
+/// likelihood, naming what is wrong.
 pub fn apply(
-    network: &Network,
+    loaded: &LoadedNetwork,
     findings: &Findings,
     changes: &[Change],
 ) -> Result<Findings, ServiceError> {
+    loaded.ensure_available()?;
+    if changes.len() > MAX_CHANGES {
+        return Err(ServiceError::InvalidRequest(format!(
+            "an update carries {} changes; at most {MAX_CHANGES} are accepted",
+            changes.len()
+        )));
+    }
+    let network: &Network = &loaded.network;
     let mut next = findings.clone();
     for change in changes {
         match change {
@@ -140,6 +160,26 @@ pub fn apply(
     Ok(next)
 }
 
+/// Applies `changes` without checking names: replays a stored history, whose changes were
+/// checked when they were made (and whose network may be gone).
+pub fn replay(findings: &Findings, changes: &[Change]) -> Findings {
+    let mut next = findings.clone();
+    for change in changes {
+        match change {
+            Change::SetHard { variable, state } => {
+                next.insert(variable.clone(), Finding::Hard(state.clone()));
+            }
+            Change::SetSoft { variable, values } => {
+                next.insert(variable.clone(), Finding::Soft(values.clone()));
+            }
+            Change::Retract(variable) => {
+                next.remove(variable);
+            }
+        }
+    }
+    next
+}
+
 /// Turns named findings into the library's evidence.
 ///
 /// # Errors
@@ -155,20 +195,122 @@ pub fn to_evidence(network: &Network, findings: &Findings) -> Result<Evidence, S
     Ok(evidence)
 }
 
-/// All sessions of a server.
-#[derive(Debug, Default)]
+/// All sessions of a server, mirrored in its store: every change is written there before the
+/// in-memory state moves, so what a client was told happened survives a crash.
+#[derive(Debug)]
 pub struct Sessions {
     sessions: RwLock<BTreeMap<String, Arc<Mutex<SessionState>>>>,
     counter: AtomicU64,
+    store: Arc<Store>,
+    max_sessions: usize,
+}
+
+/// Runs a blocking store operation off the async runtime.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ServiceError> + Send + 'static,
+) -> Result<T, ServiceError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ServiceError::Internal(format!("storage worker failed: {e}")))?
+}
+
+/// The sequence number in an id `sNNNNNN-xxxxxxxx`, to continue numbering after a restart.
+fn sequence(id: &str) -> Option<u64> {
+    id.strip_prefix('s')?.split('-').next()?.parse().ok()
 }
 
 impl Sessions {
-    /// Opens a session on `network`.
-    pub fn create(
+    /// Loads every stored session. A session whose network the registry no longer has (or
+    /// holds with other content) keeps its history; the returned notes say which.
+    ///
+    /// # Errors
+    /// The store cannot be read.
+    pub fn load(
+        store: Arc<Store>,
+        registry: &Registry,
+        max_sessions: usize,
+    ) -> Result<(Sessions, Vec<String>), ServiceError> {
+        let mut notes = Vec::new();
+        let mut sessions = BTreeMap::new();
+        let mut next = 0;
+        for stored in store.sessions()? {
+            next = next.max(sequence(&stored.id).map_or(0, |n| n + 1));
+            let network = match registry.get(&stored.network) {
+                Ok(loaded) => {
+                    if loaded.hash != stored.network_hash {
+                        notes.push(format!(
+                            "session '{}': network '{}' has changed since the session began; its evidence is checked against the new one",
+                            stored.id, stored.network
+                        ));
+                    }
+                    loaded
+                }
+                Err(_) => {
+                    notes.push(format!(
+                        "session '{}': network '{}' is not served; its history is kept but it cannot be queried",
+                        stored.id, stored.network
+                    ));
+                    Arc::new(LoadedNetwork::unavailable(stored.network.clone()))
+                }
+            };
+            let mut findings = Findings::new();
+            let mut revisions = Vec::with_capacity(stored.revisions.len());
+            for (index, revision) in stored.revisions.into_iter().enumerate() {
+                if revision.number != index as i64 + 1 {
+                    return Err(ServiceError::Storage(format!(
+                        "{}: session '{}' has revision {} where {} was expected",
+                        store.path().display(),
+                        stored.id,
+                        revision.number,
+                        index + 1
+                    )));
+                }
+                findings = replay(&findings, &revision.changes);
+                revisions.push(Revision {
+                    number: revision.number,
+                    changes: revision.changes,
+                    source: revision.source,
+                    note: revision.note,
+                    applied: revision.applied,
+                    findings: findings.clone(),
+                });
+            }
+            let (notify, _) = watch::channel(revisions.len() as i64);
+            sessions.insert(
+                stored.id.clone(),
+                Arc::new(Mutex::new(SessionState {
+                    id: stored.id,
+                    network,
+                    description: stored.description,
+                    created: stored.created,
+                    revisions,
+                    notify,
+                })),
+            );
+        }
+        Ok((
+            Sessions {
+                sessions: RwLock::new(sessions),
+                counter: AtomicU64::new(next),
+                store,
+                max_sessions,
+            },
+            notes,
+        ))
+    }
+
+    /// Opens a session on `network`, stored before it is returned.
+    ///
+    /// # Errors
+    /// The server holds its limit of sessions, or storage failed.
+    pub async fn create(
         &self,
         network: Arc<LoadedNetwork>,
         description: String,
-    ) -> Arc<Mutex<SessionState>> {
+    ) -> Result<Arc<Mutex<SessionState>>, ServiceError> {
+        if self.sessions.read().expect("sessions lock").len() >= self.max_sessions {
+            return Err(ServiceError::TooManySessions(self.max_sessions));
+        }
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let nanos = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
@@ -180,12 +322,24 @@ impl Sessions {
             "s{n:06}-{:02x}{:02x}{:02x}{:02x}",
             digest[0], digest[1], digest[2], digest[3]
         );
+        let created = SystemTime::now();
+        {
+            let store = self.store.clone();
+            let (id, name, hash, description) = (
+                id.clone(),
+                network.name.clone(),
+                network.hash.clone(),
+                description.clone(),
+            );
+            blocking(move || store.create_session(&id, &name, &hash, &description, created))
+                .await?;
+        }
         let (notify, _) = watch::channel(0);
         let state = Arc::new(Mutex::new(SessionState {
             id: id.clone(),
             network,
             description,
-            created: SystemTime::now(),
+            created,
             revisions: Vec::new(),
             notify,
         }));
@@ -193,7 +347,38 @@ impl Sessions {
             .write()
             .expect("sessions lock")
             .insert(id, state.clone());
-        state
+        Ok(state)
+    }
+
+    /// Appends `revision` to the session `state` (locked by the caller, so revisions of one
+    /// session are stored in order): stored first, then visible, then watchers are told.
+    ///
+    /// # Errors
+    /// The session holds its limit of revisions, or storage failed (then nothing changed).
+    pub async fn commit(
+        &self,
+        state: &mut SessionState,
+        revision: Revision,
+    ) -> Result<(), ServiceError> {
+        if state.revision() >= MAX_REVISIONS {
+            return Err(ServiceError::InvalidRequest(format!(
+                "session '{}' holds its limit of {MAX_REVISIONS} revisions; start a new session",
+                state.id
+            )));
+        }
+        {
+            let store = self.store.clone();
+            let id = state.id.clone();
+            let r = revision.clone();
+            blocking(move || {
+                store.append_revision(&id, r.number, &r.changes, &r.source, &r.note, r.applied)
+            })
+            .await?;
+        }
+        state.revisions.push(revision);
+        let current = state.revision();
+        state.notify.send_replace(current);
+        Ok(())
     }
 
     /// The session `id`.
@@ -209,11 +394,19 @@ impl Sessions {
             .ok_or_else(|| ServiceError::SessionNotFound(id.to_string()))
     }
 
-    /// Removes the session `id`; its watchers end.
+    /// Removes the session `id` from the store, then from memory; its watchers end.
     ///
     /// # Errors
-    /// [`ServiceError::SessionNotFound`].
-    pub fn delete(&self, id: &str) -> Result<(), ServiceError> {
+    /// [`ServiceError::SessionNotFound`], or storage failed (then the session stays).
+    pub async fn delete(&self, id: &str) -> Result<(), ServiceError> {
+        let session = self.get(id)?;
+        // Under the session's lock, so no update of it is stored after its deletion.
+        let _state = session.lock().await;
+        {
+            let store = self.store.clone();
+            let id = id.to_string();
+            blocking(move || store.delete_session(&id)).await?;
+        }
         self.sessions
             .write()
             .expect("sessions lock")
@@ -246,9 +439,13 @@ mod tests {
         crate::io::read_network(concat!(env!("CARGO_MANIFEST_DIR"), "/networks/asia.bif")).unwrap()
     }
 
+    fn loaded() -> LoadedNetwork {
+        LoadedNetwork::new("asia".into(), asia(), &crate::infer::Budget::default())
+    }
+
     #[test]
     fn changes_replace_and_retract() {
-        let network = asia();
+        let network = loaded();
         let start = Findings::new();
         let one = apply(
             &network,

@@ -52,3 +52,5 @@ pub fn case_evidence(network: &Network, case: &Value) -> Evidence {
     }
     evidence
 }
+
+pub mod server;
