@@ -53,4 +53,5 @@ pub fn case_evidence(network: &Network, case: &Value) -> Evidence {
     evidence
 }
 
+pub mod inprocess;
 pub mod server;
