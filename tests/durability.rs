@@ -157,7 +157,7 @@ async fn nothing_acknowledged_is_lost_when_the_server_is_killed() {
     }
     drop(channel);
 
-    let acknowledged = acknowledged.lock().unwrap();
+    let acknowledged = std::mem::take(&mut *acknowledged.lock().unwrap());
     let total: usize = acknowledged.revisions.values().map(BTreeMap::len).sum();
     assert!(total >= 150, "only {total} updates were acknowledged");
     let server = ServerProcess::start(&networks, &data, &[]);

@@ -198,7 +198,7 @@ async fn under_load_the_server_refuses_cleanly_and_holds_its_memory() {
         let memory = memory.clone();
         let pid_rss = move || server.rss_bytes();
         let until = started + total;
-        let handle = tokio::spawn(async move {
+        tokio::spawn(async move {
             while Instant::now() < until {
                 if let Some(rss) = pid_rss() {
                     memory
@@ -209,8 +209,7 @@ async fn under_load_the_server_refuses_cleanly_and_holds_its_memory() {
                 tokio::time::sleep(Duration::from_millis(250)).await;
             }
             pid_rss
-        });
-        handle
+        })
     };
 
     // Phase 1: at the limit.
@@ -275,7 +274,12 @@ async fn under_load_the_server_refuses_cleanly_and_holds_its_memory() {
         mib(peak),
         mib(final_rss),
     );
-    assert_eq!(below.total_errors(), 0, "errors at the limit: {:?}", below.errors);
+    assert_eq!(
+        below.total_errors(),
+        0,
+        "errors at the limit: {:?}",
+        below.errors
+    );
     assert!(below.ok > 0);
     for outcomes in [&*sessions_above, &*heavy] {
         assert_eq!(

@@ -489,4 +489,74 @@ mod tests {
         .to_string();
         assert!(error.contains("has no state 'maybe'"), "{error}");
     }
+
+    /// Fuzzing of session changes: random changes (valid and unknown names, odd likelihoods)
+    /// either apply or fail with a message, never panic; and what `apply` accepts, `replay`
+    /// (the restore path, which checks nothing) reproduces exactly, so a restored session has
+    /// the evidence it had. `CREDENCE_FUZZ_CASES=N` runs N cases (default 200).
+    #[test]
+    fn random_changes_apply_or_fail_and_replay_agrees() {
+        use proptest::prelude::*;
+        use proptest::test_runner::{Config, RngSeed, TestRunner};
+        let cases = std::env::var("CREDENCE_FUZZ_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(200);
+        let network = loaded();
+        let names = prop_oneof![
+            Just("smoke".to_string()),
+            Just("xray".to_string()),
+            Just("asia".to_string()),
+            Just("dysp".to_string()),
+            ".{0,6}",
+        ];
+        let value = prop_oneof![
+            0.0..2.0f64,
+            Just(f64::NAN),
+            Just(f64::INFINITY),
+            Just(-1.0),
+            Just(0.0),
+            Just(f64::MIN_POSITIVE),
+        ];
+        let change = prop_oneof![
+            (
+                names.clone(),
+                prop_oneof![Just("yes".to_string()), Just("no".to_string()), ".{0,4}"]
+            )
+                .prop_map(|(variable, state)| Change::SetHard { variable, state }),
+            (names.clone(), proptest::collection::vec(value, 0..4))
+                .prop_map(|(variable, values)| Change::SetSoft { variable, values }),
+            names.prop_map(Change::Retract),
+        ];
+        let mut runner = TestRunner::new(Config {
+            cases,
+            failure_persistence: None,
+            rng_seed: RngSeed::Fixed(0),
+            ..Config::default()
+        });
+        runner
+            .run(
+                &proptest::collection::vec(proptest::collection::vec(change, 1..6), 1..8),
+                |updates| {
+                    let mut findings = Findings::new();
+                    let mut replayed = Findings::new();
+                    for changes in updates {
+                        match apply(&network, &findings, &changes) {
+                            Ok(next) => {
+                                // The store's encoding round-trips too.
+                                let json = serde_json::to_string(&changes).unwrap();
+                                let decoded: Vec<Change> = serde_json::from_str(&json).unwrap();
+                                prop_assert_eq!(&decoded, &changes);
+                                replayed = replay(&replayed, &decoded);
+                                findings = next;
+                                prop_assert_eq!(&replayed, &findings);
+                            }
+                            Err(error) => prop_assert!(!error.to_string().is_empty()),
+                        }
+                    }
+                    Ok(())
+                },
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
 }
