@@ -268,11 +268,23 @@ impl<'a> Parser<'a> {
     /// A bare or quoted name.
     fn name(&mut self, what: &str) -> Result<(String, Token), ReadError> {
         let token = self.next();
-        match token.kind {
-            Kind::Word => Ok((self.text_of(token).to_string(), token)),
-            Kind::Str => Ok((unescape(self.text_of(token)), token)),
-            _ => Err(self.unexpected(token, what)),
+        let name = match token.kind {
+            Kind::Word => self.text_of(token).to_string(),
+            Kind::Str => unescape(self.text_of(token)),
+            _ => return Err(self.unexpected(token, what)),
+        };
+        // A control character in a name is never meant, and XMLBIF could not write it.
+        if let Some(c) = name.chars().find(|c| c.is_control()) {
+            return Err(self.error(
+                token,
+                format!(
+                    "the name {} contains the control character U+{:04X}",
+                    self.describe(token),
+                    c as u32
+                ),
+            ));
         }
+        Ok((name, token))
     }
 
     /// `property <anything> ;`, kept verbatim; the keyword has been consumed.
@@ -297,7 +309,22 @@ impl<'a> Parser<'a> {
         } else {
             first.start
         };
-        Ok(self.text[start..last_end.max(start)].trim().to_string())
+        let text = self.text[start..last_end.max(start)].trim().to_string();
+        // Line breaks and tabs may be part of a long description; the other C0 control
+        // characters are not text, and XML cannot carry them.
+        if let Some(c) = text
+            .chars()
+            .find(|&c| c < ' ' && !matches!(c, '\t' | '\n' | '\r'))
+        {
+            return Err(self.error(
+                keyword,
+                format!(
+                    "this property contains the control character U+{:04X}",
+                    c as u32
+                ),
+            ));
+        }
+        Ok(text)
     }
 
     /// Numbers separated by optional commas, up to and including `;`.
@@ -844,6 +871,31 @@ pub fn read_bif(text: &str, source: &str) -> Result<Network, ReadError> {
     })
 }
 
+/// A property as written: verbatim when it reads back as itself (it came from BIF), else as
+/// one quoted string (XMLBIF's free text may hold `;`, quotes or comment markers, which would
+/// end or break the property).
+fn property_text(text: &str) -> String {
+    let wrapped = format!("property {text};");
+    let plain = text.trim() == text
+        && tokenize(&wrapped, "").is_ok_and(|tokens| {
+            // Plain when the first ';' is the one we added, right before the end.
+            let end = tokens.iter().position(|t| t.kind == Kind::Punct(';'));
+            end.is_some_and(|i| i + 2 == tokens.len() && tokens[i].start == wrapped.len() - 1)
+        });
+    if plain {
+        return text.to_string();
+    }
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
 fn write_name(out: &mut String, name: &str) {
     if needs_quotes(name)
         || [
@@ -879,7 +931,7 @@ pub fn write_bif(network: &Network) -> String {
     write_name(&mut out, network.name());
     out.push_str(" {\n");
     for property in network.properties() {
-        let _ = writeln!(out, "  property {property};");
+        let _ = writeln!(out, "  property {};", property_text(property));
     }
     out.push_str("}\n");
     for variable in network.variables() {
@@ -898,7 +950,7 @@ pub fn write_bif(network: &Network) -> String {
         }
         out.push_str(" };\n");
         for property in variable.properties() {
-            let _ = writeln!(out, "  property {property};");
+            let _ = writeln!(out, "  property {};", property_text(property));
         }
         out.push_str("}\n");
     }

@@ -132,14 +132,15 @@ pub fn read_network(path: impl AsRef<Path>) -> Result<Network, ReadError> {
     }
 }
 
-/// Quotes `name` for BIF when it would not read back as one word.
+/// Quotes `name` for BIF when it would not read back as one word (the tokenizer also skips a
+/// byte-order mark as blank).
 pub(crate) fn needs_quotes(name: &str) -> bool {
     name.is_empty()
         || name.contains("//")
         || name.contains("/*")
         || name
             .chars()
-            .any(|c| c.is_whitespace() || "{}()[];,|\"".contains(c))
+            .any(|c| c.is_whitespace() || c == '\u{feff}' || "{}()[];,|\"".contains(c))
 }
 
 #[cfg(test)]

@@ -54,7 +54,8 @@ impl NetworkBuilder {
     /// Declares a variable with its states in order.
     ///
     /// # Errors
-    /// [`ModelError::DuplicateVariable`], [`ModelError::DuplicateState`], [`ModelError::NoStates`].
+    /// [`ModelError::DuplicateVariable`], [`ModelError::DuplicateState`], [`ModelError::NoStates`],
+    /// [`ModelError::ControlCharacter`].
     pub fn add_variable<S: Into<String>>(
         &mut self,
         name: impl Into<String>,
@@ -67,6 +68,16 @@ impl NetworkBuilder {
         }
         if states.is_empty() {
             return Err(ModelError::NoStates { variable: name });
+        }
+        // Control characters in names are never meant, break one-line messages, and XML
+        // cannot carry most of them: refused here, for every reader and API user alike.
+        for text in std::iter::once(&name).chain(&states) {
+            if let Some(c) = text.chars().find(|c| c.is_control()) {
+                return Err(ModelError::ControlCharacter {
+                    name: text.escape_debug().to_string(),
+                    code: c as u32,
+                });
+            }
         }
         for (i, state) in states.iter().enumerate() {
             if states[..i].contains(state) {
