@@ -38,6 +38,7 @@ impl TestServer {
             .unwrap();
         }
         let mut config = service::Config::new(&dir);
+        config.data_dir = dir.join("data");
         if let Some(max_bytes) = budget {
             config.budget = Budget { max_bytes };
         }
@@ -199,10 +200,23 @@ async fn networks_list_get_upload_delete() {
         .upload_network(upload("asia2", &text, false))
         .await
         .unwrap();
-    assert!(
-        server.dir.join("asia2.bif").exists(),
-        "an upload is stored for restarts"
+    let uploads = || -> Vec<String> {
+        std::fs::read_dir(server.dir.join("data/networks"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    let stored = uploads();
+    assert_eq!(
+        stored.len(),
+        1,
+        "an upload is stored for restarts: {stored:?}"
     );
+    assert!(
+        stored[0].starts_with("upload-") && stored[0].ends_with(".bif"),
+        "under a name the server chose: {stored:?}"
+    );
+    assert!(!server.dir.join("asia2.bif").exists());
     let again = client
         .upload_network(upload("asia2", &text, false))
         .await
@@ -237,7 +251,7 @@ async fn networks_list_get_upload_delete() {
         })
         .await
         .unwrap();
-    assert!(!server.dir.join("asia2.bif").exists());
+    assert!(uploads().is_empty(), "{:?}", uploads());
     let gone = client
         .delete_network(pb::DeleteNetworkRequest {
             name: "asia2".into(),

@@ -8,7 +8,19 @@ use serde_json::{Map, Value, json};
 pub fn sentence(error: &anyhow::Error) -> String {
     let mut message = String::new();
     for cause in error.chain() {
-        let text = cause.to_string();
+        // Names quoted from a file may hold newlines: escaped, the sentence stays one line (and
+        // matches the reader's own message, which escapes them the same way).
+        let text: String = cause
+            .to_string()
+            .chars()
+            .flat_map(|c| {
+                if c.is_control() {
+                    c.escape_debug().collect::<Vec<_>>()
+                } else {
+                    vec![c]
+                }
+            })
+            .collect();
         if message.contains(&text) {
             continue;
         }

@@ -18,9 +18,35 @@ use std::process::ExitCode;
     Logs go to stderr; RUST_LOG=debug shows more."
 )]
 pub struct ServeArgs {
-    /// Directory of networks to serve; uploads are stored here too.
+    /// Directory of networks to serve, each named by its file stem (read at start).
     #[arg(long, default_value = "networks", value_name = "DIR")]
     networks: PathBuf,
+
+    /// Where sessions (a SQLite database) and uploaded networks are kept
+    /// [default: $XDG_DATA_HOME/credence or ~/.local/share/credence].
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+
+    /// Require a bearer token on every call except health: one token per line ('#' starts a
+    /// comment). Tokens may also come from CREDENCE_TOKENS (comma or space separated).
+    #[arg(long, value_name = "FILE")]
+    tokens_file: Option<PathBuf>,
+
+    /// Serve TLS only, with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+
+    /// Sessions held at once; more are answered RESOURCE_EXHAUSTED.
+    #[arg(long, default_value = "10000", value_name = "N")]
+    max_sessions: usize,
+
+    /// Largest request accepted, e.g. 64MiB (uploads must fit).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "64MiB")]
+    max_message_size: u64,
 
     /// Address to listen on (port 0 picks a free one; the chosen address is logged).
     #[arg(long, default_value = "127.0.0.1:50051")]
@@ -39,6 +65,34 @@ pub struct ServeArgs {
     /// anyway (long-lived Watch streams are cut then).
     #[arg(long, default_value = "10", value_name = "SECONDS")]
     shutdown_grace: f64,
+}
+
+/// The tokens of --tokens-file and CREDENCE_TOKENS together, or `None` when neither is set.
+fn tokens(args: &ServeArgs) -> Result<Option<service::Tokens>> {
+    let mut text = String::new();
+    if let Some(path) = &args.tokens_file {
+        let file = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the tokens file {}", path.display()))?;
+        // Parsed on its own first, so that its errors name its lines.
+        service::Tokens::parse_file(&file, &path.display().to_string())
+            .map_err(anyhow::Error::msg)?;
+        for line in file.lines().map(str::trim) {
+            if !line.is_empty() && !line.starts_with('#') {
+                text.push_str(line);
+                text.push('\n');
+            }
+        }
+    }
+    if let Ok(list) = std::env::var("CREDENCE_TOKENS") {
+        service::Tokens::parse_list(&list, "CREDENCE_TOKENS").map_err(anyhow::Error::msg)?;
+        text.push_str(&list);
+    }
+    if text.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(
+        service::Tokens::parse_list(&text, "the tokens").map_err(anyhow::Error::msg)?,
+    ))
 }
 
 /// Resolves when the process receives SIGINT (Ctrl-C) or SIGTERM.
@@ -77,17 +131,25 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     if let Some(n) = args.max_concurrent_queries {
         config.max_concurrent_queries = n.max(1);
     }
+    if let Some(dir) = &args.data_dir {
+        config.data_dir = dir.clone();
+    }
+    config.max_sessions = args.max_sessions.max(1);
+    config.max_message_bytes = usize::try_from(args.max_message_size).unwrap_or(usize::MAX);
+    config.tokens = tokens(&args)?.map(std::sync::Arc::new);
+    if let (Some(certificate), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        let read = |path: &PathBuf, what: &str| {
+            std::fs::read(path)
+                .with_context(|| format!("cannot read the TLS {what} {}", path.display()))
+        };
+        config.tls = Some((read(certificate, "certificate")?, read(key, "key")?));
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let (shared, problems) = service::open(&config).with_context(|| {
-            format!(
-                "cannot open the networks directory {}",
-                args.networks.display()
-            )
-        })?;
+        let (shared, problems) = service::open(&config)?;
         for problem in problems {
             tracing::warn!("not served: {problem}");
         }
@@ -98,8 +160,16 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         tracing::info!(
             address = %address,
             networks = %shared.network_names().join(", "),
+            data_dir = %config.data_dir.display(),
+            tls = config.tls.is_some(),
+            authentication = config.tokens.is_some(),
             "credence serving"
         );
+        if config.tokens.is_none() && !address.ip().is_loopback() {
+            tracing::warn!(
+                "listening on a non-loopback address without authentication: anyone who can reach {address} can read and change every session (see --tokens-file)"
+            );
+        }
         // Scripts and tests read this line to find the port.
         println!("listening on {address}");
         let grace = std::time::Duration::from_secs_f64(args.shutdown_grace.max(0.0));

@@ -36,14 +36,14 @@ pub struct TimelineArgs {
     engine: EngineArgs,
 }
 
-struct Item {
+pub(super) struct Item {
     date: String,
     variable: String,
     state: String,
     source: String,
 }
 
-fn parse_item(line: &str) -> Result<Item> {
+pub(super) fn parse_item(line: &str) -> Result<Item> {
     let value: Value = serde_json::from_str(line).map_err(|e| anyhow!("malformed JSON: {e}"))?;
     let field = |name: &str| -> Result<String> {
         value

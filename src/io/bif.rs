@@ -224,8 +224,8 @@ impl<'a> Parser<'a> {
     fn describe(&self, token: Token) -> String {
         match token.kind {
             Kind::Eof => "end of file".to_string(),
-            Kind::Str => format!("\"{}\"", self.text_of(token)),
-            _ => format!("'{}'", self.text_of(token)),
+            Kind::Str => format!("\"{}\"", shown(self.text_of(token))),
+            _ => format!("'{}'", shown(self.text_of(token))),
         }
     }
 
@@ -268,11 +268,23 @@ impl<'a> Parser<'a> {
     /// A bare or quoted name.
     fn name(&mut self, what: &str) -> Result<(String, Token), ReadError> {
         let token = self.next();
-        match token.kind {
-            Kind::Word => Ok((self.text_of(token).to_string(), token)),
-            Kind::Str => Ok((unescape(self.text_of(token)), token)),
-            _ => Err(self.unexpected(token, what)),
+        let name = match token.kind {
+            Kind::Word => self.text_of(token).to_string(),
+            Kind::Str => unescape(self.text_of(token)),
+            _ => return Err(self.unexpected(token, what)),
+        };
+        // A control character in a name is never meant, and XMLBIF could not write it.
+        if let Some(c) = name.chars().find(|c| c.is_control()) {
+            return Err(self.error(
+                token,
+                format!(
+                    "the name {} contains the control character U+{:04X}",
+                    self.describe(token),
+                    c as u32
+                ),
+            ));
         }
+        Ok((name, token))
     }
 
     /// `property <anything> ;`, kept verbatim; the keyword has been consumed.
@@ -297,7 +309,22 @@ impl<'a> Parser<'a> {
         } else {
             first.start
         };
-        Ok(self.text[start..last_end.max(start)].trim().to_string())
+        let text = self.text[start..last_end.max(start)].trim().to_string();
+        // Line breaks and tabs may be part of a long description; the other C0 control
+        // characters are not text, and XML cannot carry them.
+        if let Some(c) = text
+            .chars()
+            .find(|&c| c < ' ' && !matches!(c, '\t' | '\n' | '\r'))
+        {
+            return Err(self.error(
+                keyword,
+                format!(
+                    "this property contains the control character U+{:04X}",
+                    c as u32
+                ),
+            ));
+        }
+        Ok(text)
     }
 
     /// Numbers separated by optional commas, up to and including `;`.
@@ -500,6 +527,27 @@ impl<'a> Parser<'a> {
 }
 
 /// `1 value`, `3 values`.
+/// Input text as quoted in a message: control characters escaped, so that the message stays one
+/// line, and at most 60 characters, so that a runaway string does not fill the screen.
+fn shown(text: &str) -> String {
+    const LIMIT: usize = 60;
+    let mut out: String = text
+        .chars()
+        .take(LIMIT)
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_debug().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect();
+    if text.chars().nth(LIMIT).is_some() {
+        out.push('…');
+    }
+    out
+}
+
 fn count(n: usize, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")
@@ -527,6 +575,7 @@ fn block_values(
     block: &ProbabilityBlock,
     child: VarId,
     parents: &[VarId],
+    default_budget: &mut usize,
 ) -> Result<(Vec<f64>, TableOrigin), ReadError> {
     let child_name = &block.child.0;
     let n_child = builder.variable(child).cardinality();
@@ -567,8 +616,9 @@ fn block_values(
             },
         ));
     }
-    let mut out = vec![f64::NAN; entries];
-    let mut origin: Vec<Option<Token>> = vec![None; n_configurations];
+    // Resolve every row first: work and memory in proportion to the rows written, so that a
+    // short file declaring a huge table is refused before the table is allocated.
+    let mut given: HashMap<usize, (&[f64], Token)> = HashMap::with_capacity(block.rows.len());
     for (states, values, token) in &block.rows {
         if states.len() != parents.len() {
             return Err(parser.error(
@@ -608,7 +658,10 @@ fn block_values(
                 ),
             ));
         }
-        if origin[configuration].replace(*token).is_some() {
+        if given
+            .insert(configuration, (values.as_slice(), *token))
+            .is_some()
+        {
             let named: Vec<String> = states
                 .iter()
                 .zip(parents)
@@ -622,50 +675,78 @@ fn block_values(
                 ),
             ));
         }
-        out[configuration * n_child..(configuration + 1) * n_child].copy_from_slice(values);
     }
-    let mut by_configuration = Vec::with_capacity(n_configurations);
-    for (configuration, token) in origin.into_iter().enumerate() {
-        match (token, &block.default) {
-            (Some(token), _) => by_configuration.push(token),
-            (None, Some((values, token))) => {
-                if values.len() != n_child {
-                    return Err(parser.error(
-                        *token,
-                        format!(
-                            "the default of '{child_name}' has {}, expected {n_child}",
-                            count(values.len(), "value")
-                        ),
-                    ));
-                }
-                out[configuration * n_child..(configuration + 1) * n_child].copy_from_slice(values);
-                by_configuration.push(*token);
+    let filled = n_configurations - given.len();
+    match &block.default {
+        None if filled > 0 => {
+            // The first configuration without a row: at most one more than there are rows.
+            let configuration = (0..n_configurations)
+                .find(|c| !given.contains_key(c))
+                .expect("a configuration has no row");
+            let names: Vec<&crate::model::Variable> =
+                parents.iter().map(|&p| builder.variable(p)).collect();
+            let mut rest = configuration;
+            let mut parts = vec![String::new(); names.len()];
+            for (slot, variable) in parts.iter_mut().zip(&names).rev() {
+                *slot = format!(
+                    "{}={}",
+                    variable.name(),
+                    variable.states()[rest % variable.cardinality()]
+                );
+                rest /= variable.cardinality();
             }
-            (None, None) => {
-                let names: Vec<&crate::model::Variable> =
-                    parents.iter().map(|&p| builder.variable(p)).collect();
-                let mut rest = configuration;
-                let mut parts = vec![String::new(); names.len()];
-                for (slot, variable) in parts.iter_mut().zip(&names).rev() {
-                    *slot = format!(
-                        "{}={}",
-                        variable.name(),
-                        variable.states()[rest % variable.cardinality()]
-                    );
-                    rest /= variable.cardinality();
-                }
+            return Err(parser.error(
+                block.at,
+                format!(
+                    "the table of '{child_name}' has no row for ({}) and no default",
+                    parts.join(", ")
+                ),
+            ));
+        }
+        Some((values, token)) => {
+            if values.len() != n_child {
                 return Err(parser.error(
-                    block.at,
+                    *token,
                     format!(
-                        "the table of '{child_name}' has no row for ({}) and no default",
-                        parts.join(", ")
+                        "the default of '{child_name}' has {}, expected {n_child}",
+                        count(values.len(), "value")
                     ),
                 ));
             }
+            // Only a default makes a table larger than its text; all defaults of a file
+            // together may fill at most MAX_DEFAULT_ENTRIES.
+            let entries_filled = filled.saturating_mul(n_child);
+            if entries_filled > *default_budget {
+                return Err(parser.error(
+                    *token,
+                    format!(
+                        "the default of '{child_name}' would fill {entries_filled} entries, over the limit of {MAX_DEFAULT_ENTRIES} filled by defaults in one file; write the rows out"
+                    ),
+                ));
+            }
+            *default_budget -= entries_filled;
         }
+        None => {}
+    }
+    let mut out = vec![f64::NAN; entries];
+    let mut by_configuration = Vec::with_capacity(n_configurations);
+    for configuration in 0..n_configurations {
+        let (values, token) = match given.get(&configuration) {
+            Some(&(values, token)) => (values, token),
+            None => {
+                let (values, token) = block.default.as_ref().expect("checked above");
+                (values.as_slice(), *token)
+            }
+        };
+        out[configuration * n_child..(configuration + 1) * n_child].copy_from_slice(values);
+        by_configuration.push(token);
     }
     Ok((out, TableOrigin { by_configuration }))
 }
+
+/// Most entries that `default` rows may fill in one file (2^24, 128 MiB of `f64`): a default
+/// is the one way a few bytes of text become a large table.
+pub const MAX_DEFAULT_ENTRIES: usize = 1 << 24;
 
 /// Reads a network from BIF text; `source` names it in errors.
 ///
@@ -723,6 +804,7 @@ pub fn read_bif(text: &str, source: &str) -> Result<Network, ReadError> {
         declared_at.push(token);
     }
     let mut origins: HashMap<VarId, TableOrigin> = HashMap::new();
+    let mut default_budget = MAX_DEFAULT_ENTRIES;
     for block in &blocks {
         let child = builder
             .variable_id(&block.child.0)
@@ -736,7 +818,14 @@ pub fn read_bif(text: &str, source: &str) -> Result<Network, ReadError> {
                     .map_err(|source| model_error(&parser, *token, source))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let (values, origin) = block_values(&parser, &builder, block, child, &parents)?;
+        let (values, origin) = block_values(
+            &parser,
+            &builder,
+            block,
+            child,
+            &parents,
+            &mut default_budget,
+        )?;
         builder
             .set_cpt(child, parents, values)
             .map_err(|source| model_error(&parser, block.at, source))?;
@@ -782,6 +871,31 @@ pub fn read_bif(text: &str, source: &str) -> Result<Network, ReadError> {
     })
 }
 
+/// A property as written: verbatim when it reads back as itself (it came from BIF), else as
+/// one quoted string (XMLBIF's free text may hold `;`, quotes or comment markers, which would
+/// end or break the property).
+fn property_text(text: &str) -> String {
+    let wrapped = format!("property {text};");
+    let plain = text.trim() == text
+        && tokenize(&wrapped, "").is_ok_and(|tokens| {
+            // Plain when the first ';' is the one we added, right before the end.
+            let end = tokens.iter().position(|t| t.kind == Kind::Punct(';'));
+            end.is_some_and(|i| i + 2 == tokens.len() && tokens[i].start == wrapped.len() - 1)
+        });
+    if plain {
+        return text.to_string();
+    }
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
 fn write_name(out: &mut String, name: &str) {
     if needs_quotes(name)
         || [
@@ -817,7 +931,7 @@ pub fn write_bif(network: &Network) -> String {
     write_name(&mut out, network.name());
     out.push_str(" {\n");
     for property in network.properties() {
-        let _ = writeln!(out, "  property {property};");
+        let _ = writeln!(out, "  property {};", property_text(property));
     }
     out.push_str("}\n");
     for variable in network.variables() {
@@ -836,7 +950,7 @@ pub fn write_bif(network: &Network) -> String {
         }
         out.push_str(" };\n");
         for property in variable.properties() {
-            let _ = writeln!(out, "  property {property};");
+            let _ = writeln!(out, "  property {};", property_text(property));
         }
         out.push_str("}\n");
     }

@@ -43,7 +43,7 @@ pub enum ReadError {
         source: std::io::Error,
     },
     /// The text does not follow the format.
-    #[error("{location}: {message}")]
+    #[error("{location}: {}", one_line(message))]
     Syntax {
         /// Where.
         location: Location,
@@ -51,7 +51,7 @@ pub enum ReadError {
         message: String,
     },
     /// The text parses but describes an invalid network.
-    #[error("{location}: {source}")]
+    #[error("{location}: {}", one_line(&source.to_string()))]
     Model {
         /// Where the offending declaration starts.
         location: Location,
@@ -59,13 +59,31 @@ pub enum ReadError {
         source: Box<ModelError>,
     },
     /// An invalid network, where no single place is to blame (e.g. a cycle).
-    #[error("{source_name}: {source}")]
+    #[error("{source_name}: {}", one_line(&source.to_string()))]
     Network {
         /// The file name.
         source_name: String,
         /// What is wrong.
         source: Box<ModelError>,
     },
+}
+
+/// A message quoting input text, made one line: names read from a file may hold newlines or
+/// other control characters, which are shown escaped (`\n`) instead.
+fn one_line(message: &str) -> String {
+    if !message.chars().any(char::is_control) {
+        return message.to_string();
+    }
+    message
+        .chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_debug().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
 }
 
 /// A network file format.
@@ -114,14 +132,15 @@ pub fn read_network(path: impl AsRef<Path>) -> Result<Network, ReadError> {
     }
 }
 
-/// Quotes `name` for BIF when it would not read back as one word.
+/// Quotes `name` for BIF when it would not read back as one word (the tokenizer also skips a
+/// byte-order mark as blank).
 pub(crate) fn needs_quotes(name: &str) -> bool {
     name.is_empty()
         || name.contains("//")
         || name.contains("/*")
         || name
             .chars()
-            .any(|c| c.is_whitespace() || "{}()[];,|\"".contains(c))
+            .any(|c| c.is_whitespace() || c == '\u{feff}' || "{}()[];,|\"".contains(c))
 }
 
 #[cfg(test)]

@@ -99,6 +99,16 @@ pub fn read_xmlbif(text: &str, source: &str) -> Result<Network, ReadError> {
         .next()
         .map(text_of)
         .unwrap_or_default();
+    if let Some(c) = name.chars().find(|c| c.is_control()) {
+        return Err(reader.error(
+            network,
+            format!(
+                "the network name '{}' contains the control character U+{:04X}",
+                name.escape_debug(),
+                c as u32
+            ),
+        ));
+    }
     let mut builder = NetworkBuilder::new(name);
     builder.set_properties(children(network, "PROPERTY").map(text_of).collect());
     let mut declared = Vec::new();
@@ -184,6 +194,8 @@ fn escape(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+        // A raw carriage return would be read back as a line feed (XML end-of-line handling).
+        .replace('\r', "&#13;")
 }
 
 /// Writes `network` as XMLBIF 0.3. Reading it back gives the same network.

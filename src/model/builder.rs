@@ -32,6 +32,9 @@ pub struct NetworkBuilder {
     variables: Vec<Variable>,
     by_name: HashMap<String, VarId>,
     cpts: Vec<Option<(Vec<VarId>, Vec<f64>)>>,
+    /// Entries of all tables set so far: bounds the whole network, not just each table, so
+    /// that many tables (each small enough) cannot add up to an exhausted memory either.
+    total_entries: usize,
 }
 
 impl NetworkBuilder {
@@ -51,7 +54,8 @@ impl NetworkBuilder {
     /// Declares a variable with its states in order.
     ///
     /// # Errors
-    /// [`ModelError::DuplicateVariable`], [`ModelError::DuplicateState`], [`ModelError::NoStates`].
+    /// [`ModelError::DuplicateVariable`], [`ModelError::DuplicateState`], [`ModelError::NoStates`],
+    /// [`ModelError::ControlCharacter`].
     pub fn add_variable<S: Into<String>>(
         &mut self,
         name: impl Into<String>,
@@ -64,6 +68,16 @@ impl NetworkBuilder {
         }
         if states.is_empty() {
             return Err(ModelError::NoStates { variable: name });
+        }
+        // Control characters in names are never meant, break one-line messages, and XML
+        // cannot carry most of them: refused here, for every reader and API user alike.
+        for text in std::iter::once(&name).chain(&states) {
+            if let Some(c) = text.chars().find(|c| c.is_control()) {
+                return Err(ModelError::ControlCharacter {
+                    name: text.escape_debug().to_string(),
+                    code: c as u32,
+                });
+            }
         }
         for (i, state) in states.iter().enumerate() {
             if states[..i].contains(state) {
@@ -160,6 +174,10 @@ impl NetworkBuilder {
                 shape: format!("{shape} states"),
             });
         }
+        let replaced = self.cpts[child.index()]
+            .as_ref()
+            .map_or(0, |(_, old)| old.len());
+        self.total_entries = self.total_entries - replaced + expected;
         self.cpts[child.index()] = Some((parents, values));
         Ok(())
     }
@@ -167,11 +185,23 @@ impl NetworkBuilder {
     /// The number of entries of `P(child | parents)`.
     ///
     /// # Errors
-    /// [`ModelError::TableTooLarge`] beyond [`MAX_TABLE_ENTRIES`], so that a small file cannot
-    /// declare a table that exhausts memory.
+    /// [`ModelError::TableTooLarge`] when this table exceeds [`MAX_TABLE_ENTRIES`], and
+    /// [`ModelError::TablesTooLarge`] when all tables set so far plus this one (in place of the
+    /// child's current one) do, so that a small file cannot declare tables that exhaust memory.
     pub fn table_entries(&self, child: VarId, parents: &[VarId]) -> Result<usize, ModelError> {
         let shape = shape_of(&self.variables, parents, child);
         let entries: f64 = shape.iter().map(|&n| n as f64).product();
+        let current = self.cpts[child.index()]
+            .as_ref()
+            .map_or(0, |(_, old)| old.len());
+        let others = (self.total_entries - current) as f64;
+        if entries <= MAX_TABLE_ENTRIES as f64 && others + entries > MAX_TABLE_ENTRIES as f64 {
+            return Err(ModelError::TablesTooLarge {
+                variable: self.variables[child.index()].name.clone(),
+                entries: others + entries,
+                limit: MAX_TABLE_ENTRIES,
+            });
+        }
         if entries > MAX_TABLE_ENTRIES as f64 {
             return Err(ModelError::TableTooLarge {
                 variable: self.variables[child.index()].name.clone(),

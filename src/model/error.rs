@@ -194,6 +194,26 @@ pub enum ModelError {
         /// The sum found.
         sum: f64,
     },
+    /// A variable or state name with a control character (newline, tab, ...).
+    #[error("the name '{name}' contains the control character U+{code:04X}")]
+    ControlCharacter {
+        /// The name, control characters escaped.
+        name: String,
+        /// The first control character's code point.
+        code: u32,
+    },
+    /// Tables that together are too large to allocate.
+    #[error(
+        "the probability tables up to that of '{variable}' would have {entries:e} entries in all, over the limit of {limit} for a whole network"
+    )]
+    TablesTooLarge {
+        /// The child whose table crosses the limit.
+        variable: String,
+        /// Entries of all tables so far, this one included.
+        entries: f64,
+        /// The limit.
+        limit: usize,
+    },
     /// A table too large to allocate.
     #[error(
         "probability table of '{variable}' would have {entries:e} entries, over the limit of {limit}"

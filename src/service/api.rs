@@ -85,6 +85,8 @@ impl Shared {
         sampling: SamplingConfig,
         time_budget: Option<Duration>,
     ) -> Result<pb::QueryResponse, ServiceError> {
+        loaded.ensure_available()?;
+        convert::check_targets(&targets)?;
         let permit = self
             .query_slots
             .clone()
@@ -351,7 +353,7 @@ impl pb::session_service_server::SessionService for SessionApi {
         logged("CreateSession", async {
             let message = request.into_inner();
             let loaded = self.0.registry.get(&message.network)?;
-            let session = self.0.sessions.create(loaded, message.description);
+            let session = self.0.sessions.create(loaded, message.description).await?;
             let state = session.lock().await;
             Ok(session_message(&state))
         })
@@ -400,7 +402,7 @@ impl pb::session_service_server::SessionService for SessionApi {
         request: Request<pb::DeleteSessionRequest>,
     ) -> Result<Response<pb::DeleteSessionResponse>, Status> {
         logged("DeleteSession", async {
-            self.0.sessions.delete(&request.get_ref().id)?;
+            self.0.sessions.delete(&request.get_ref().id).await?;
             Ok(pb::DeleteSessionResponse {})
         })
         .await
@@ -432,7 +434,7 @@ impl pb::session_service_server::SessionService for SessionApi {
                     current: state.revision(),
                 });
             }
-            let next = sessions::apply(&state.network.network, state.current(), &changes)?;
+            let next = sessions::apply(&state.network, state.current(), &changes)?;
             // Refuse evidence that is impossible now rather than poison every later query.
             let loaded = state.network.clone();
             self.0
@@ -461,9 +463,8 @@ impl pb::session_service_server::SessionService for SessionApi {
                 findings: next,
             };
             let wire = convert::revision_message(&revision);
-            state.revisions.push(revision);
-            let current = state.revision();
-            state.notify.send_replace(current);
+            // Stored before the answer: an acknowledged revision survives a crash.
+            self.0.sessions.commit(&mut state, revision).await?;
             Ok(pb::UpdateEvidenceResponse {
                 revision: Some(wire),
             })

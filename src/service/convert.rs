@@ -99,14 +99,36 @@ pub fn duration(
     ))
 }
 
+/// Most evidence items, or targets, one request may name. Each must be a distinct variable, and
+/// the largest networks in use have about a thousand, so this refuses only abuse, before any
+/// work proportional to it is done.
+pub const MAX_ITEMS: usize = 10_000;
+
+/// Refuses a request naming more than [`MAX_ITEMS`] targets.
+pub fn check_targets(targets: &[String]) -> Result<(), ServiceError> {
+    if targets.len() > MAX_ITEMS {
+        return Err(ServiceError::InvalidRequest(format!(
+            "the request names {} targets; at most {MAX_ITEMS} are accepted",
+            targets.len()
+        )));
+    }
+    Ok(())
+}
+
 /// Request evidence as named findings (validated later against the network).
 ///
 /// # Errors
-/// A variable given both hard and soft evidence in one request: ambiguous, so refused rather
-/// than silently dropping one of them.
+/// More than [`MAX_ITEMS`] items, or a variable given both hard and soft evidence in one
+/// request: ambiguous, so refused rather than silently dropping one of them.
 pub fn findings(evidence: Option<&pb::Evidence>) -> Result<Findings, ServiceError> {
     let mut findings = Findings::new();
     if let Some(evidence) = evidence {
+        let items = evidence.hard.len() + evidence.soft.len();
+        if items > MAX_ITEMS {
+            return Err(ServiceError::InvalidRequest(format!(
+                "the evidence has {items} items; at most {MAX_ITEMS} are accepted"
+            )));
+        }
         for (variable, state) in &evidence.hard {
             findings.insert(variable.clone(), Finding::Hard(state.clone()));
         }

@@ -29,6 +29,14 @@ pub enum ServiceError {
         "invalid network name '{0}': use 1 to 64 letters, digits, '_', '-' or '.', not starting with '.'"
     )]
     InvalidName(String),
+    /// A restored session's network is no longer served.
+    #[error(
+        "network '{0}' is not served any more: the session's history is kept, but it cannot be queried or updated until a network of that name is uploaded and the server restarted"
+    )]
+    NetworkUnavailable(String),
+    /// The server holds as many sessions as it may.
+    #[error("the server holds its limit of {0} sessions; delete finished ones first")]
+    TooManySessions(usize),
     /// No session with that id.
     #[error("no session with id '{0}'")]
     SessionNotFound(String),
@@ -134,7 +142,8 @@ fn code(error: &ServiceError) -> Code {
         ServiceError::RevisionConflict { .. } => Code::Aborted,
         ServiceError::RevisionOutOfRange { .. } => Code::OutOfRange,
         ServiceError::DeadlineExceeded(_) => Code::DeadlineExceeded,
-        ServiceError::Overloaded(_) => Code::ResourceExhausted,
+        ServiceError::Overloaded(_) | ServiceError::TooManySessions(_) => Code::ResourceExhausted,
+        ServiceError::NetworkUnavailable(_) => Code::FailedPrecondition,
         ServiceError::Storage(_) | ServiceError::Internal(_) => Code::Internal,
     }
 }

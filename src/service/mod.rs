@@ -9,13 +9,17 @@
 
 mod analysis_api;
 mod api;
+mod auth;
 mod convert;
 mod error;
 mod registry;
 mod sessions;
+mod store;
 
+pub use auth::Tokens;
 pub use error::ServiceError;
 pub use registry::{LoadedNetwork, Registry};
+pub use store::DATABASE_FILE;
 
 use crate::infer::Budget;
 use std::future::Future;
@@ -38,22 +42,52 @@ pub mod pb {
 /// How a server is set up.
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// Where networks are loaded from at start and stored on upload.
+    /// Where the operator's networks are loaded from at start (named by their file stems).
     pub networks_dir: PathBuf,
+    /// Where the server keeps what it must not lose: the session database and uploaded
+    /// networks (under server-chosen names in `networks/`).
+    pub data_dir: PathBuf,
     /// The junction-tree memory budget.
     pub budget: Budget,
     /// Queries computed at once; more are refused with RESOURCE_EXHAUSTED.
     pub max_concurrent_queries: usize,
+    /// Sessions held at once; more are refused with RESOURCE_EXHAUSTED.
+    pub max_sessions: usize,
+    /// Largest request the server decodes, in bytes; larger ones are refused before they are
+    /// decoded.
+    pub max_message_bytes: usize,
+    /// When set, every call except health needs one of these bearer tokens.
+    pub tokens: Option<Arc<Tokens>>,
+    /// When set, the server speaks TLS only: (certificate chain PEM, private key PEM).
+    pub tls: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+/// The default data directory: `$XDG_DATA_HOME/credence`, else `~/.local/share/credence`,
+/// else `credence-data` in the working directory.
+pub fn default_data_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir).join("credence");
+    }
+    match std::env::var_os("HOME").filter(|d| !d.is_empty()) {
+        Some(home) => PathBuf::from(home).join(".local/share/credence"),
+        None => PathBuf::from("credence-data"),
+    }
 }
 
 impl Config {
-    /// Serves `networks_dir` with the default budget and twice as many query slots as cores.
+    /// Serves `networks_dir` with the default data directory, budget and limits, four query
+    /// slots per core, no authentication and no TLS.
     pub fn new(networks_dir: impl Into<PathBuf>) -> Config {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Config {
             networks_dir: networks_dir.into(),
+            data_dir: default_data_dir(),
             budget: Budget::default(),
             max_concurrent_queries: 4 * cores,
+            max_sessions: 10_000,
+            max_message_bytes: MAX_MESSAGE_BYTES,
+            tokens: None,
+            tls: None,
         }
     }
 }
@@ -65,23 +99,39 @@ pub struct Shared {
     sessions: sessions::Sessions,
     query_slots: Arc<Semaphore>,
     max_concurrent_queries: usize,
+    max_message_bytes: usize,
+    tokens: Option<Arc<Tokens>>,
+    tls: Option<(Vec<u8>, Vec<u8>)>,
 }
 
-/// Largest request the server decodes: uploads of multi-megabyte networks fit.
-const MAX_MESSAGE_BYTES: usize = 64 << 20;
+/// Default largest request: uploads of multi-megabyte networks fit.
+pub const MAX_MESSAGE_BYTES: usize = 64 << 20;
 
-/// Loads the networks of `config.networks_dir`, returning the shared state and the files
-/// that could not be loaded (each with its reason).
+/// Opens the data directory's store, loads the operator's networks, the uploaded ones and
+/// every stored session, returning the shared state and what could not be loaded (each with
+/// its reason).
 ///
 /// # Errors
-/// The directory cannot be created or read.
-pub fn open(config: &Config) -> std::io::Result<(Arc<Shared>, Vec<String>)> {
-    let (registry, problems) = Registry::open(&config.networks_dir, config.budget)?;
+/// A directory cannot be created or read, or the store cannot be opened (e.g. another server
+/// holds it).
+pub fn open(config: &Config) -> Result<(Arc<Shared>, Vec<String>), ServiceError> {
+    let store = Arc::new(store::Store::open(&config.data_dir)?);
+    let (registry, mut problems) = Registry::open(
+        &config.networks_dir,
+        &config.data_dir.join("networks"),
+        store.clone(),
+        config.budget,
+    )?;
+    let (sessions, notes) = sessions::Sessions::load(store, &registry, config.max_sessions)?;
+    problems.extend(notes);
     let shared = Shared {
         registry,
-        sessions: sessions::Sessions::default(),
+        sessions,
         query_slots: Arc::new(Semaphore::new(config.max_concurrent_queries)),
         max_concurrent_queries: config.max_concurrent_queries,
+        max_message_bytes: config.max_message_bytes,
+        tokens: config.tokens.clone(),
+        tls: config.tls.clone(),
     };
     Ok((Arc::new(shared), problems))
 }
@@ -123,6 +173,9 @@ pub async fn serve(
     health
         .set_serving::<SessionServiceServer<api::SessionApi>>()
         .await;
+    health
+        .set_serving::<AnalysisServiceServer<analysis_api::AnalysisApi>>()
+        .await;
     let reflection = || {
         tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
@@ -132,16 +185,27 @@ pub async fn serve(
     // grpcurl 1.8 and Python's reflection client speak only v1alpha.
     let reflection_v1alpha = reflection().build_v1alpha().expect("descriptors are valid");
 
-    let networks = NetworkServiceServer::new(api::NetworkApi(shared.clone()))
-        .max_decoding_message_size(MAX_MESSAGE_BYTES);
+    let limit = shared.max_message_bytes;
+    let networks =
+        NetworkServiceServer::new(api::NetworkApi(shared.clone())).max_decoding_message_size(limit);
     let inference = InferenceServiceServer::new(api::InferenceApi(shared.clone()))
-        .max_decoding_message_size(MAX_MESSAGE_BYTES);
+        .max_decoding_message_size(limit);
     let analysis = AnalysisServiceServer::new(analysis_api::AnalysisApi(shared.clone()))
-        .max_decoding_message_size(MAX_MESSAGE_BYTES);
-    let sessions = SessionServiceServer::new(api::SessionApi(shared));
+        .max_decoding_message_size(limit);
+    let sessions =
+        SessionServiceServer::new(api::SessionApi(shared.clone())).max_decoding_message_size(limit);
 
+    let mut builder = tonic::transport::Server::builder();
+    if let Some((certificate, key)) = &shared.tls {
+        builder = builder.tls_config(
+            tonic::transport::ServerTlsConfig::new()
+                .identity(tonic::transport::Identity::from_pem(certificate, key)),
+        )?;
+    }
     let (stop_accepting, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tonic::transport::Server::builder()
+    let server = builder
+        // Outermost, so nothing but health is reached without a token.
+        .layer(auth::AuthLayer::new(shared.tokens.clone()))
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)

@@ -3,6 +3,7 @@
 //! request (`Arc`), so a query never recompiles.
 
 use super::error::ServiceError;
+use super::store::Store;
 use crate::infer::{
     Answer, Budget, CostEstimate, EngineKind, InferenceError, SamplingConfig, build_engine,
     format_bytes,
@@ -28,11 +29,14 @@ pub struct LoadedNetwork {
     pub cost: CostEstimate,
     /// Whether the cost fits the server's budget.
     pub fits_budget: bool,
+    /// False for the stand-in of a network a restored session names but the server no longer
+    /// has: the session's history stays readable, queries fail with a clear error.
+    available: bool,
     junction_tree: OnceLock<Result<Arc<JunctionTree>, InferenceError>>,
 }
 
 impl LoadedNetwork {
-    fn new(name: String, network: Network, budget: &Budget) -> LoadedNetwork {
+    pub(crate) fn new(name: String, network: Network, budget: &Budget) -> LoadedNetwork {
         let hash = format!("{:x}", Sha256::digest(write_bif(&network).as_bytes()));
         let cost = JunctionTree::estimate(&network);
         let fits_budget = cost.bytes <= budget.max_bytes as f64;
@@ -42,7 +46,44 @@ impl LoadedNetwork {
             hash,
             cost,
             fits_budget,
+            available: true,
             junction_tree: OnceLock::new(),
+        }
+    }
+
+    /// The stand-in for a network called `name` that is not served.
+    pub(crate) fn unavailable(name: String) -> LoadedNetwork {
+        let network = crate::NetworkBuilder::new(name.clone())
+            .build()
+            .expect("an empty network is valid");
+        LoadedNetwork {
+            name,
+            network: Arc::new(network),
+            hash: String::new(),
+            cost: CostEstimate {
+                n_cliques: 0,
+                treewidth: 0,
+                largest_clique_entries: 0.0,
+                total_clique_entries: 0.0,
+                total_separator_entries: 0.0,
+                bytes: 0.0,
+                heuristic: crate::graph::Heuristic::MinFill,
+            },
+            fits_budget: false,
+            available: false,
+            junction_tree: OnceLock::new(),
+        }
+    }
+
+    /// Fails for the stand-in of a network that is not served.
+    ///
+    /// # Errors
+    /// [`ServiceError::NetworkUnavailable`].
+    pub fn ensure_available(&self) -> Result<(), ServiceError> {
+        if self.available {
+            Ok(())
+        } else {
+            Err(ServiceError::NetworkUnavailable(self.name.clone()))
         }
     }
 
@@ -106,16 +147,21 @@ impl LoadedNetwork {
     }
 }
 
-/// Name → network, plus the directory that makes uploads survive a restart.
+/// Name → network. Networks come from the operator's directory (named by their file stems) and
+/// from uploads, which are stored under server-chosen file names in the data directory, with
+/// the client's name kept in the store: a client name never becomes a path.
 #[derive(Debug)]
 pub struct Registry {
     directory: PathBuf,
+    uploads: PathBuf,
+    store: Arc<Store>,
     budget: Budget,
     networks: RwLock<BTreeMap<String, Arc<LoadedNetwork>>>,
     upload_counter: AtomicU64,
 }
 
-/// Network names double as file names, so they are kept to a safe alphabet.
+/// Network names are shown in logs and error messages and name operator files, so they are
+/// kept to a short, safe alphabet.
 pub fn valid_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
@@ -133,17 +179,30 @@ fn extension(format: Format) -> &'static str {
 }
 
 impl Registry {
-    /// Loads every `.bif`, `.xml` and `.xmlbif` file of `directory` (creating it if needed).
+    /// Loads every `.bif`, `.xml` and `.xmlbif` file of `directory` (creating it if needed),
+    /// named by its stem, then every uploaded network recorded in `store` (its file in
+    /// `uploads`), which takes precedence over an operator file of the same name.
     /// A file that fails to load is reported in the returned list and skipped: one bad file
     /// must not keep the others from being served.
     ///
     /// # Errors
-    /// The directory cannot be created or listed.
-    pub fn open(directory: &Path, budget: Budget) -> std::io::Result<(Registry, Vec<String>)> {
-        std::fs::create_dir_all(directory)?;
+    /// A directory cannot be created or listed, or the store cannot be read.
+    pub fn open(
+        directory: &Path,
+        uploads: &Path,
+        store: Arc<Store>,
+        budget: Budget,
+    ) -> Result<(Registry, Vec<String>), ServiceError> {
+        let io = |path: &Path| {
+            let path = path.display().to_string();
+            move |e: std::io::Error| ServiceError::Storage(format!("{path}: {e}"))
+        };
+        std::fs::create_dir_all(directory).map_err(io(directory))?;
+        std::fs::create_dir_all(uploads).map_err(io(uploads))?;
         let mut networks = BTreeMap::new();
         let mut problems = Vec::new();
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(directory)?
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(directory)
+            .map_err(io(directory))?
             .filter_map(|entry| entry.ok().map(|e| e.path()))
             .filter(|path| {
                 path.extension()
@@ -177,9 +236,34 @@ impl Registry {
                 Err(error) => problems.push(error.to_string()),
             }
         }
+        for (name, file) in store.networks()? {
+            let path = uploads.join(&file);
+            let loaded = std::fs::read(&path)
+                .map_err(|e| format!("uploaded network '{name}' ({}): {e}", path.display()))
+                .and_then(|bytes| {
+                    let text = String::from_utf8_lossy(&bytes);
+                    let source = format!("{name}.{}", extension(format_of(&file)));
+                    match format_of(&file) {
+                        Format::Bif => read_bif(&text, &source),
+                        Format::XmlBif => read_xmlbif(&text, &source),
+                    }
+                    .map_err(|e| format!("uploaded network '{name}': {e}"))
+                });
+            match loaded {
+                Ok(network) => {
+                    networks.insert(
+                        name.clone(),
+                        Arc::new(LoadedNetwork::new(name, network, &budget)),
+                    );
+                }
+                Err(problem) => problems.push(problem),
+            }
+        }
         Ok((
             Registry {
                 directory: directory.to_path_buf(),
+                uploads: uploads.to_path_buf(),
+                store,
                 budget,
                 networks: RwLock::new(networks),
                 upload_counter: AtomicU64::new(0),
@@ -222,10 +306,12 @@ impl Registry {
             .collect()
     }
 
-    /// Validates and stores a network. Blocking (parses and writes a file).
+    /// Validates and stores a network. Blocking (parses, writes a file and the store).
     ///
-    /// The file is written under a temporary name, flushed to disk and renamed, so a crash
-    /// leaves either the old file or the new one, never half of one.
+    /// The content goes to a file whose name the server chooses (a digest, never the
+    /// client's name), written under a temporary name, flushed and renamed, so a crash leaves
+    /// either the old network or the new one, never half of one; the name is then mapped to
+    /// the file in the store, which is what makes the upload count.
     ///
     /// # Errors
     /// Invalid name, malformed content, over budget, name taken, or storage failure.
@@ -265,44 +351,66 @@ impl Registry {
         }
         let storage = |e: std::io::Error| ServiceError::Storage(e.to_string());
         let n = self.upload_counter.fetch_add(1, Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        // Unique per upload (so replacing never overwrites a file another name still uses),
+        // and nothing of the client's text reaches the file system.
+        let digest = Sha256::digest(
+            format!("{}|{nanos}|{n}|{}", loaded.hash, std::process::id()).as_bytes(),
+        );
+        let file = format!(
+            "upload-{}.{}",
+            digest[..16]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>(),
+            extension(format)
+        );
         let temporary = self
-            .directory
+            .uploads
             .join(format!(".upload-{}-{n}.partial", std::process::id()));
-        let target = self.directory.join(&source);
+        let target = self.uploads.join(&file);
         {
             use std::io::Write;
-            let mut file = std::fs::File::create(&temporary).map_err(storage)?;
-            file.write_all(content.as_bytes()).map_err(storage)?;
-            file.sync_all().map_err(storage)?;
+            let mut out = std::fs::File::create(&temporary).map_err(storage)?;
+            out.write_all(content.as_bytes()).map_err(storage)?;
+            out.sync_all().map_err(storage)?;
+        }
+        std::fs::rename(&temporary, &target).map_err(storage)?;
+        if let Ok(directory) = std::fs::File::open(&self.uploads) {
+            let _ = directory.sync_all();
         }
         let mut networks = self.networks.write().expect("registry lock");
         if !replace && networks.contains_key(name) {
-            let _ = std::fs::remove_file(&temporary);
+            let _ = std::fs::remove_file(&target);
             return Err(ServiceError::NetworkExists(name.to_string()));
         }
-        std::fs::rename(&temporary, &target).map_err(storage)?;
-        // The other format's file of the same name would shadow this one after a restart.
-        for other in ["bif", "xml", "xmlbif"] {
-            let path = self.directory.join(format!("{name}.{other}"));
-            if path != target {
-                let _ = std::fs::remove_file(path);
-            }
+        let previous = self.store.network_file(name)?;
+        if let Err(error) = self.store.set_network(name, &file) {
+            let _ = std::fs::remove_file(&target);
+            return Err(error);
         }
-        if let Ok(directory) = std::fs::File::open(&self.directory) {
-            let _ = directory.sync_all();
+        if let Some(previous) = previous {
+            let _ = std::fs::remove_file(self.uploads.join(previous));
         }
         let loaded = Arc::new(loaded);
         networks.insert(name.to_string(), loaded.clone());
         Ok(loaded)
     }
 
-    /// Forgets a network and removes its file. Blocking.
+    /// Forgets a network: its upload (store entry and file) and any operator file of that
+    /// name, so that it does not come back at the next start. Blocking.
     ///
     /// # Errors
     /// [`ServiceError::NetworkNotFound`], or storage failure.
     pub fn delete(&self, name: &str) -> Result<(), ServiceError> {
         self.get(name)?;
         let mut networks = self.networks.write().expect("registry lock");
+        if let Some(file) = self.store.network_file(name)? {
+            self.store.remove_network(name)?;
+            let _ = std::fs::remove_file(self.uploads.join(file));
+        }
         networks.remove(name);
         for extension in ["bif", "xml", "xmlbif"] {
             let path = self.directory.join(format!("{name}.{extension}"));
@@ -313,6 +421,15 @@ impl Registry {
             }
         }
         Ok(())
+    }
+}
+
+/// The format of a server-chosen upload file, from its extension.
+fn format_of(file: &str) -> Format {
+    if file.ends_with(".bif") {
+        Format::Bif
+    } else {
+        Format::XmlBif
     }
 }
 

@@ -54,3 +54,6 @@ pub fn case_evidence(network: &Network, case: &Value) -> Evidence {
     }
     evidence
 }
+
+pub mod inprocess;
+pub mod server;

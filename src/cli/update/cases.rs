@@ -539,3 +539,128 @@ mod tests {
         assert!(CsvLayout::new(&bad, &schema, "t.csv").is_err());
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, RngSeed, TestRunner};
+    use std::sync::Arc;
+
+    const FRAGMENTS: &[&str] = &[
+        "{",
+        "}",
+        "[",
+        "]",
+        ":",
+        ",",
+        "\"",
+        "\"id\"",
+        "\"evidence\"",
+        "\"soft_evidence\"",
+        "\"smoke\"",
+        "\"yes\"",
+        "\"xray\"",
+        "\"date\"",
+        "\"variable\"",
+        "\"state\"",
+        "null",
+        "true",
+        "1e999",
+        "-0",
+        "NaN",
+        "0.5",
+        "[0.9, 0.2]",
+        "[]",
+        "{}",
+        "\"\\u0000\"",
+        "\"\\ud800\"",
+        "18446744073709551616",
+        "\u{feff}",
+        "é",
+    ];
+
+    fn runner() -> TestRunner {
+        let cases = std::env::var("CREDENCE_FUZZ_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(200);
+        let seed = std::env::var("CREDENCE_FUZZ_SEED")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        TestRunner::new(Config {
+            cases,
+            failure_persistence: None,
+            rng_seed: RngSeed::Fixed(seed),
+            ..Config::default()
+        })
+    }
+
+    fn line() -> impl Strategy<Value = String> {
+        let valid = r#"{"id": 7, "evidence": {"smoke": "yes", "asia": "no"}, "soft_evidence": {"xray": [0.9, 0.2]}}"#;
+        prop_oneof![
+            // A valid case with words spliced in or cut out.
+            (proptest::collection::vec((0..valid.len(), 0..FRAGMENTS.len(), any::<bool>()), 1..6))
+                .prop_map(move |edits| {
+                    let mut text = valid.to_string();
+                    for (at, fragment, cut) in edits {
+                        let at = (0..=at.min(text.len()))
+                            .rev()
+                            .find(|&i| text.is_char_boundary(i))
+                            .unwrap_or(0);
+                        if cut {
+                            let end = (at + 5..=text.len().min(at + 5))
+                                .find(|&i| text.is_char_boundary(i))
+                                .unwrap_or(text.len());
+                            text.replace_range(at..end.max(at), "");
+                        } else {
+                            text.insert_str(at, FRAGMENTS[fragment]);
+                        }
+                    }
+                    text
+                }),
+            proptest::collection::vec(0..FRAGMENTS.len(), 0..40).prop_map(|words| words
+                .iter()
+                .map(|&w| FRAGMENTS[w])
+                .collect::<Vec<_>>()
+                .join(" ")),
+            (1usize..5000).prop_map(|depth| "[".repeat(depth) + &"]".repeat(depth)),
+            (1usize..5000)
+                .prop_map(|depth| "{\"evidence\":".repeat(depth) + "1" + &"}".repeat(depth)),
+            ".{0,200}",
+        ]
+    }
+
+    #[test]
+    fn case_and_timeline_lines_never_panic() {
+        let network = Arc::new(
+            credence::io::read_network(concat!(env!("CARGO_MANIFEST_DIR"), "/networks/asia.bif"))
+                .unwrap(),
+        );
+        let schema = Schema::of_network(network.clone());
+        let executions = std::sync::atomic::AtomicUsize::new(0);
+        runner()
+            .run(&line(), |line| {
+                executions.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let raw = RawCase {
+                    line: 1,
+                    offset: 0,
+                    payload: Payload::Json(line.clone()),
+                };
+                match interpret(&raw, None, &schema).findings {
+                    Ok(findings) => {
+                        let _ = findings.resolve(&network);
+                    }
+                    Err(error) => prop_assert!(!error.is_empty()),
+                }
+                let _ = crate::cli::timeline::parse_item(&line);
+                Ok(())
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+        eprintln!(
+            "fuzz case-lines: {} executions",
+            executions.load(std::sync::atomic::Ordering::Relaxed)
+        );
+    }
+}

@@ -1,0 +1,259 @@
+//! Resource limits: oversized requests, networks and evidence each get one clear error, and
+//! the server goes on serving everyone else.
+
+mod common;
+
+use common::inprocess::InProcess;
+use credence::infer::Budget;
+use credence::service::pb;
+use pb::inference_service_client::InferenceServiceClient;
+use pb::network_service_client::NetworkServiceClient;
+use pb::session_service_client::SessionServiceClient;
+use tonic::Code;
+
+fn upload(name: &str, content: String) -> pb::UploadNetworkRequest {
+    pb::UploadNetworkRequest {
+        name: name.into(),
+        format: 0,
+        content,
+        replace: false,
+    }
+}
+
+/// An n × n grid of binary variables, each with its upper and left neighbours as parents:
+/// tiny tables, but a junction tree with cliques of about n variables.
+fn grid(n: usize) -> String {
+    let mut text = String::from("network grid {}\n");
+    for r in 0..n {
+        for c in 0..n {
+            text.push_str(&format!(
+                "variable g{r}_{c} {{ type discrete [ 2 ] {{ a, b }}; }}\n"
+            ));
+        }
+    }
+    for r in 0..n {
+        for c in 0..n {
+            let mut parents = Vec::new();
+            if r > 0 {
+                parents.push(format!("g{}_{c}", r - 1));
+            }
+            if c > 0 {
+                parents.push(format!("g{r}_{}", c - 1));
+            }
+            let configurations = 1 << parents.len();
+            let table = vec!["0.3, 0.7"; configurations].join(", ");
+            // `table` lists the child slowest: all 0.3s, then all 0.7s.
+            let table = if parents.is_empty() {
+                table
+            } else {
+                let mut values = vec!["0.3"; configurations];
+                values.extend(vec!["0.7"; configurations]);
+                values.join(", ")
+            };
+            let given = if parents.is_empty() {
+                String::new()
+            } else {
+                format!(" | {}", parents.join(", "))
+            };
+            text.push_str(&format!(
+                "probability ( g{r}_{c}{given} ) {{ table {table}; }}\n"
+            ));
+        }
+    }
+    text
+}
+
+async fn still_serving(server: &InProcess) {
+    let answer = InferenceServiceClient::new(server.channel().await)
+        .query(pb::QueryRequest {
+            network: "asia".into(),
+            targets: vec!["lung".into()],
+            ..Default::default()
+        })
+        .await
+        .expect("the server still answers")
+        .into_inner();
+    assert!((answer.posteriors[0].probabilities[0] - 0.055).abs() < 1e-12);
+}
+
+#[tokio::test]
+async fn oversized_inputs_get_clear_errors_and_the_server_goes_on() {
+    let server = InProcess::start(&["asia"], |config| {
+        config.budget = Budget {
+            max_bytes: 64 << 20,
+        };
+        config.max_sessions = 3;
+    })
+    .await;
+    let channel = server.channel().await;
+    let mut inference = InferenceServiceClient::new(channel.clone());
+    let mut networks = NetworkServiceClient::new(channel.clone());
+    let mut sessions = SessionServiceClient::new(channel.clone());
+
+    // 10^6 evidence items in one query.
+    let mut evidence = pb::Evidence::default();
+    for i in 0..1_000_000 {
+        evidence.hard.insert(format!("v{i}"), "yes".into());
+    }
+    let refused = inference
+        .query(pb::QueryRequest {
+            network: "asia".into(),
+            evidence: Some(evidence),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert_eq!(
+        refused.message(),
+        "the evidence has 1000000 items; at most 10000 are accepted"
+    );
+    still_serving(&server).await;
+
+    // 10^6 targets.
+    let refused = inference
+        .query(pb::QueryRequest {
+            network: "asia".into(),
+            targets: vec!["lung".into(); 1_000_000],
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(refused.message().contains("at most 10000"));
+
+    // 10^6 changes in one session update.
+    let id = sessions
+        .create_session(pb::CreateSessionRequest {
+            network: "asia".into(),
+            description: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .id;
+    let change = pb::EvidenceChange {
+        change: Some(pb::evidence_change::Change::SetHard(pb::HardFinding {
+            variable: "smoke".into(),
+            state: "yes".into(),
+        })),
+    };
+    let refused = sessions
+        .update_evidence(pb::UpdateEvidenceRequest {
+            id: id.clone(),
+            changes: vec![change; 1_000_000],
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert_eq!(
+        refused.message(),
+        "an update carries 1000000 changes; at most 10000 are accepted"
+    );
+    let session = sessions
+        .get_session(pb::GetSessionRequest { id: id.clone() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(session.revision, 0, "a refused update changes nothing");
+
+    // A CPT of 10^9 entries, declared in a few hundred bytes.
+    let corpus = common::repo().join("tests/data/fuzz");
+    let declared = std::fs::read_to_string(corpus.join("reject-table-1e9-entries.bif")).unwrap();
+    let refused = networks
+        .upload_network(upload("huge", declared))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(
+        refused
+            .message()
+            .ends_with("probability table of 'v9' would have 1.073741824e9 entries, over the limit of 268435456"),
+        "{}",
+        refused.message()
+    );
+
+    // Deeply nested XML.
+    let nested = std::fs::read_to_string(corpus.join("reject-deeply-nested.xml")).unwrap();
+    let refused = networks
+        .upload_network(upload("nested", nested))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(!refused.message().contains('\n'));
+
+    // A network whose junction tree is over the budget.
+    let refused = networks
+        .upload_network(upload("grid", grid(20)))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::ResourceExhausted);
+    assert!(
+        refused.message().contains("over the memory budget")
+            || refused.message().contains("budget"),
+        "{}",
+        refused.message()
+    );
+    still_serving(&server).await;
+
+    // The session limit.
+    for _ in 0..2 {
+        sessions
+            .create_session(pb::CreateSessionRequest {
+                network: "asia".into(),
+                description: String::new(),
+            })
+            .await
+            .unwrap();
+    }
+    let refused = sessions
+        .create_session(pb::CreateSessionRequest {
+            network: "asia".into(),
+            description: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::ResourceExhausted);
+    assert_eq!(
+        refused.message(),
+        "the server holds its limit of 3 sessions; delete finished ones first"
+    );
+    sessions
+        .delete_session(pb::DeleteSessionRequest { id })
+        .await
+        .unwrap();
+    sessions
+        .create_session(pb::CreateSessionRequest {
+            network: "asia".into(),
+            description: String::new(),
+        })
+        .await
+        .expect("room again after a deletion");
+    still_serving(&server).await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn requests_over_the_size_limit_are_refused_before_decoding() {
+    let server = InProcess::start(&["asia"], |config| {
+        config.max_message_bytes = 1 << 20;
+    })
+    .await;
+    let mut networks = NetworkServiceClient::new(server.channel().await);
+    let refused = networks
+        .upload_network(upload("big", "x".repeat(2 << 20)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused.code(), Code::OutOfRange | Code::ResourceExhausted),
+        "{refused:?}"
+    );
+    assert!(
+        refused.message().contains("too large"),
+        "{}",
+        refused.message()
+    );
+    still_serving(&server).await;
+    server.shutdown().await;
+}
