@@ -2,6 +2,7 @@
 //! stateless evidence or on a session's evidence at any revision.
 
 use super::Shared;
+use super::api::logged;
 use super::convert;
 use super::error::ServiceError;
 use super::pb;
@@ -101,23 +102,6 @@ fn posteriors(network: &Network, posteriors: &crate::Posteriors) -> Vec<pb::Post
             }
         })
         .collect()
-}
-
-/// Logs like the other services do.
-async fn logged<T>(
-    method: &'static str,
-    handler: impl Future<Output = Result<T, ServiceError>>,
-) -> Result<Response<T>, Status> {
-    let started = std::time::Instant::now();
-    let result = handler.await.map_err(Status::from);
-    let latency_ms = started.elapsed().as_secs_f64() * 1e3;
-    match &result {
-        Ok(_) => tracing::info!(method, code = "OK", latency_ms, "rpc"),
-        Err(status) => {
-            tracing::info!(method, code = ?status.code(), latency_ms, message = status.message(), "rpc")
-        }
-    }
-    result.map(Response::new)
 }
 
 #[tonic::async_trait]

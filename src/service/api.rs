@@ -20,7 +20,7 @@ use tonic::{Request, Response, Status, Streaming};
 type ResponseStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 
 /// Runs a handler and logs one line: method, status code, latency.
-async fn logged<T>(
+pub(super) async fn logged<T>(
     method: &'static str,
     handler: impl Future<Output = Result<T, ServiceError>>,
 ) -> Result<Response<T>, Status> {
