@@ -27,7 +27,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use tokio_stream::wrappers::TcpListenerStream;
 
 /// Generated protobuf and gRPC code for `credence.v1`.
 pub mod pb {
@@ -213,9 +212,13 @@ pub async fn serve(
         .add_service(inference)
         .add_service(sessions)
         .add_service(analysis)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
-            let _ = stopped.await;
-        });
+        // Without TCP_NODELAY, small responses wait for the peer's delayed ACK: ~40 ms a call.
+        .serve_with_incoming_shutdown(
+            tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
+            async {
+                let _ = stopped.await;
+            },
+        );
     tokio::pin!(server);
     tokio::select! {
         result = &mut server => return result,
