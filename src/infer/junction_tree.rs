@@ -199,6 +199,25 @@ struct Edge {
     barren_below: bool,
 }
 
+/// The memory traffic of one junction-tree query, counted as it runs: how close a query comes to
+/// the machine's memory bandwidth is the measure of how much faster it could be.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Traffic {
+    /// Clique-table entries read or written, summed over every pass over a clique table
+    /// (copy, evidence, collect, distribute, marginals); separator tables are not counted.
+    pub entries: u64,
+    /// Bytes those passes move: 8 per entry read plus 8 per entry written.
+    pub bytes: u64,
+}
+
+impl Traffic {
+    /// A pass over a table of `len` entries that reads each (and writes each if `writes`).
+    fn pass(&mut self, len: usize, writes: bool) {
+        self.entries += len as u64;
+        self.bytes += len as u64 * if writes { 16 } else { 8 };
+    }
+}
+
 /// One query's tables, kept for reuse: allocating hundreds of MiB per query costs more in
 /// page faults than the copy itself.
 #[derive(Debug, Default)]
@@ -401,7 +420,7 @@ impl InferenceEngine for JunctionTree {
             .ok()
             .flatten()
             .unwrap_or_default();
-        let result = self.propagate(&mut workspace, evidence, &targets);
+        let result = self.propagate(&mut workspace, evidence, &targets, &mut Traffic::default());
         if let Ok(mut pool) = self.pool.lock() {
             pool.push(workspace);
         }
@@ -418,11 +437,24 @@ impl InferenceEngine for JunctionTree {
 }
 
 impl JunctionTree {
+    /// The memory traffic of one all-marginals query with `evidence` (it runs the query).
+    ///
+    /// # Errors
+    /// As [`posteriors`](InferenceEngine::posteriors).
+    pub fn traffic(&self, evidence: &Evidence) -> Result<Traffic, InferenceError> {
+        check_ids(&self.network, evidence, &[])?;
+        let targets = resolve_targets(&self.network, &[]);
+        let mut traffic = Traffic::default();
+        self.propagate(&mut Workspace::default(), evidence, &targets, &mut traffic)?;
+        Ok(traffic)
+    }
+
     fn propagate(
         &self,
         workspace: &mut Workspace,
         evidence: &Evidence,
         targets: &[VarId],
+        traffic: &mut Traffic,
     ) -> Result<Posteriors, InferenceError> {
         let network = &*self.network;
         let Workspace {
@@ -432,6 +464,7 @@ impl JunctionTree {
         } = workspace;
         tables.clear();
         tables.extend_from_slice(&self.initial);
+        traffic.pass(self.initial.len(), true);
         separators.clear();
         separators.resize(self.separator_len, 1.0);
         message.resize(self.max_separator_len, 0.0);
@@ -444,6 +477,7 @@ impl JunctionTree {
                 .expect("var has a finding");
             let (c, projection) = &self.home[var.index()];
             projection.multiply(self.table(tables, *c), &likelihood);
+            traffic.pass(self.cliques[*c].len, true);
             evidence_below[*c] = true;
         }
         for edge in self.edges.iter().rev() {
@@ -467,6 +501,7 @@ impl JunctionTree {
             let separator = &mut separators[edge.offset..edge.offset + edge.len];
             let child = self.table(tables, edge.child);
             edge.from_child.sum_into(child, separator);
+            traffic.pass(child.len(), false);
             let z = normalize(separator);
             if z <= 0.0 || !z.is_finite() {
                 return Err(impossible(network, evidence));
@@ -476,8 +511,12 @@ impl JunctionTree {
             }
             edge.from_parent
                 .multiply(self.table(tables, edge.parent), separator);
+            traffic.pass(self.cliques[edge.parent].len, true);
         }
+        // Normalising reads the root and writes it back: two passes.
         let z_root = normalize(self.table(tables, self.root));
+        traffic.pass(self.cliques[self.root].len, false);
+        traffic.pass(self.cliques[self.root].len, true);
         if z_root <= 0.0 || !z_root.is_finite() {
             return Err(impossible(network, evidence));
         }
@@ -506,12 +545,14 @@ impl JunctionTree {
             let new = &mut message[..edge.len];
             let (child, parent) = self.pair(tables, edge.child, edge.parent);
             edge.from_parent.sum_into(parent, new);
+            traffic.pass(parent.len(), false);
             let old = &separators[edge.offset..edge.offset + edge.len];
             // Where the old message is 0 the child table is 0 too, so the ratio there is moot.
             for (n, &o) in new.iter_mut().zip(old) {
                 *n = if o > 0.0 { *n / o } else { 0.0 };
             }
             edge.from_child.multiply(child, new);
+            traffic.pass(child.len(), true);
         }
 
         let marginals = targets
@@ -520,6 +561,7 @@ impl JunctionTree {
                 let (c, projection) = &self.home[var.index()];
                 let mut marginal = vec![0.0; network.cardinality(var)];
                 let c = &self.cliques[*c];
+                traffic.pass(c.len, false);
                 projection.sum_into(&tables[c.offset..c.offset + c.len], &mut marginal);
                 normalize(&mut marginal);
                 (var, marginal)
