@@ -353,6 +353,101 @@ impl Projection {
         }
     }
 
+    /// Calls `f(big_offset, small_offset, len)` for each run of the big table, clipped to the
+    /// big entries `lo..hi`: the same runs as [`for_each_run`](Self::for_each_run), but starting
+    /// mid-table, so that a pass over a large table can be split into cache-sized chunks.
+    /// Within a clipped kept run, `small_offset` is already advanced to the clipped start.
+    #[inline]
+    fn for_each_run_in(&self, lo: usize, hi: usize, mut f: impl FnMut(usize, usize, usize)) {
+        if lo >= hi {
+            return;
+        }
+        let n = self.inner_len;
+        let n_outer = self.outer.len();
+        let mut counters = [0usize; 32];
+        let mut heap_counters;
+        let counters: &mut [usize] = if n_outer <= 32 {
+            &mut counters[..n_outer]
+        } else {
+            heap_counters = vec![0usize; n_outer];
+            &mut heap_counters
+        };
+        // Mixed-radix digits of the run holding `lo`, last outer block fastest.
+        let mut run = lo / n;
+        let mut small = 0usize;
+        for d in (0..n_outer).rev() {
+            let (len, stride) = self.outer[d];
+            counters[d] = run % len;
+            small += counters[d] * stride;
+            run /= len;
+        }
+        let mut start = lo - lo % n;
+        loop {
+            let begin = start.max(lo);
+            let end = (start + n).min(hi);
+            let skip = if self.inner_kept { begin - start } else { 0 };
+            f(begin, small + skip, end - begin);
+            start += n;
+            if start >= hi {
+                return;
+            }
+            let mut d = n_outer;
+            loop {
+                // `start < hi <= big_len` guarantees an outer counter is left to advance.
+                d -= 1;
+                let (len, stride) = self.outer[d];
+                counters[d] += 1;
+                small += stride;
+                if counters[d] < len {
+                    break;
+                }
+                small -= stride * len;
+                counters[d] = 0;
+            }
+        }
+    }
+
+    /// Multiplies the big entries `lo..lo + chunk.len()`, held in `chunk`, by the small entries
+    /// they map to.
+    pub fn multiply_chunk(&self, lo: usize, chunk: &mut [f64], small: &[f64]) {
+        debug_assert!(lo + chunk.len() <= self.big_len);
+        debug_assert_eq!(small.len(), self.small_len);
+        if self.inner_kept {
+            self.for_each_run_in(lo, lo + chunk.len(), |b, s, n| {
+                let b = b - lo;
+                for (value, factor) in chunk[b..b + n].iter_mut().zip(&small[s..s + n]) {
+                    *value *= factor;
+                }
+            });
+        } else {
+            self.for_each_run_in(lo, lo + chunk.len(), |b, s, n| {
+                let factor = small[s];
+                let b = b - lo;
+                chunk[b..b + n].iter_mut().for_each(|v| *v *= factor);
+            });
+        }
+    }
+
+    /// Adds the big entries `lo..lo + chunk.len()`, held in `chunk`, into the small entries they
+    /// map to (accumulates: `small` is not cleared first).
+    pub fn sum_chunk_into(&self, lo: usize, chunk: &[f64], small: &mut [f64]) {
+        debug_assert!(lo + chunk.len() <= self.big_len);
+        debug_assert_eq!(small.len(), self.small_len);
+        if self.inner_kept {
+            self.for_each_run_in(lo, lo + chunk.len(), |b, s, n| {
+                let b = b - lo;
+                for (out, value) in small[s..s + n].iter_mut().zip(&chunk[b..b + n]) {
+                    *out += value;
+                }
+            });
+        } else {
+            self.for_each_run_in(lo, lo + chunk.len(), |b, s, n| {
+                let b = b - lo;
+                small[s] += chunk[b..b + n].iter().sum::<f64>();
+            });
+        }
+    }
+
     /// Overwrites `small` with the sums of `big` over the dropped variables.
     pub fn sum_into(&self, big: &[f64], small: &mut [f64]) {
         debug_assert_eq!(big.len(), self.big_len);
@@ -403,6 +498,90 @@ impl Projection {
                 let factor = small[s];
                 big[b..b + n].iter_mut().for_each(|v| *v *= factor);
             });
+        }
+    }
+}
+
+/// The sub-table of a table at fixed states of some of its axes (hard evidence), as an index
+/// plan: the free axes keep their order, so the slice is itself a row-major table over the
+/// free variables, and [`gather`](Slice::gather) copies it out in runs.
+#[derive(Clone, Debug)]
+pub struct Slice {
+    /// Offset of the slice's first entry in the full table.
+    base: usize,
+    /// Blocks of consecutive free axes (contiguous in the full table), slowest first:
+    /// (length, stride in the full table). The last block is walked innermost.
+    blocks: Vec<(usize, usize)>,
+    len: usize,
+}
+
+impl Slice {
+    /// Plans the slice of a table with `cards` (row-major) where axis `i` is fixed at
+    /// `fixed[i]` when that is `Some`.
+    pub fn new(cards: &[usize], fixed: &[Option<usize>]) -> Slice {
+        let full = strides(cards);
+        let mut base = 0;
+        // Fastest first while building: a free axis joins the previous block when that block
+        // ends at the axis just after it (nothing fixed between them).
+        let mut blocks: Vec<(usize, usize)> = Vec::new();
+        let mut previous_free = false;
+        for axis in (0..cards.len()).rev() {
+            match fixed[axis] {
+                Some(state) => {
+                    base += state * full[axis];
+                    previous_free = false;
+                }
+                None => {
+                    match blocks.last_mut() {
+                        Some(last) if previous_free => last.0 *= cards[axis],
+                        _ => blocks.push((cards[axis], full[axis])),
+                    }
+                    previous_free = true;
+                }
+            }
+        }
+        blocks.reverse();
+        let len = blocks.iter().map(|b| b.0).product();
+        Slice { base, blocks, len }
+    }
+
+    /// Entries of the slice.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the slice is empty (a zero cardinality somewhere).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Copies the slice of `full` into `out` (of length [`len`](Self::len)).
+    pub fn gather(&self, full: &[f64], out: &mut [f64]) {
+        debug_assert_eq!(out.len(), self.len);
+        let Some((&(inner_len, inner_stride), outer)) = self.blocks.split_last() else {
+            out[0] = full[self.base];
+            return;
+        };
+        let mut counters = vec![0usize; outer.len()];
+        let mut offset = self.base;
+        for run in out.chunks_exact_mut(inner_len) {
+            if inner_stride == 1 {
+                run.copy_from_slice(&full[offset..offset + inner_len]);
+            } else {
+                for (i, value) in run.iter_mut().enumerate() {
+                    *value = full[offset + i * inner_stride];
+                }
+            }
+            for d in (0..outer.len()).rev() {
+                let (len, stride) = outer[d];
+                counters[d] += 1;
+                offset += stride;
+                if counters[d] < len {
+                    break;
+                }
+                offset -= stride * len;
+                counters[d] = 0;
+            }
         }
     }
 }
@@ -474,6 +653,61 @@ mod tests {
         let mut in_place = f.clone();
         in_place.multiply_unary(v(0), &[2.0, 3.0, 5.0]);
         assert_eq!(product, in_place);
+    }
+
+    #[test]
+    fn chunked_passes_match_whole_table_passes() {
+        let f = sample_factor();
+        for mask in 0..16u32 {
+            let keep: Vec<VarId> = (0..4)
+                .filter(|b| mask & (1 << b) != 0)
+                .map(|b| f.vars()[b])
+                .collect();
+            let projection = Projection::new(f.vars(), f.cards(), &keep);
+            let small: Vec<f64> = (0..projection.small_len())
+                .map(|i| i as f64 + 1.5)
+                .collect();
+            let mut whole = f.values().to_vec();
+            projection.multiply(&mut whole, &small);
+            let mut sums = vec![0.0; projection.small_len()];
+            projection.sum_into(&whole, &mut sums);
+            for chunk in [1, 5, 7, 48] {
+                let mut chunked = f.values().to_vec();
+                let mut chunk_sums = vec![0.0; projection.small_len()];
+                for (i, piece) in chunked.chunks_mut(chunk).enumerate() {
+                    projection.multiply_chunk(i * chunk, piece, &small);
+                    projection.sum_chunk_into(i * chunk, piece, &mut chunk_sums);
+                }
+                assert_eq!(chunked, whole, "{keep:?} chunk {chunk}");
+                for (a, b) in chunk_sums.iter().zip(&sums) {
+                    assert!((a - b).abs() < 1e-9, "{keep:?} chunk {chunk}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn slices_match_reduce() {
+        let f = sample_factor(); // cards [3, 4, 2, 2] once sorted
+        for states in [
+            [None, Some(1), None, Some(1)],
+            [Some(0), None, None, None],
+            [None, None, Some(1), None],
+            [None, Some(3), None, None],
+            [Some(1), Some(2), Some(0), Some(1)],
+            [None; 4],
+        ] {
+            let mut expected = f.clone();
+            for (axis, state) in states.iter().enumerate().rev() {
+                if let Some(state) = state {
+                    expected = expected.reduce(f.vars()[axis], *state);
+                }
+            }
+            let slice = Slice::new(f.cards(), &states);
+            let mut out = vec![0.0; slice.len()];
+            slice.gather(f.values(), &mut out);
+            assert_eq!(out, expected.values(), "{states:?}");
+        }
     }
 
     #[test]
