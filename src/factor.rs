@@ -353,101 +353,6 @@ impl Projection {
         }
     }
 
-    /// Calls `f(big_offset, small_offset, len)` for each run of the big table, clipped to the
-    /// big entries `lo..hi`: the same runs as [`for_each_run`](Self::for_each_run), but starting
-    /// mid-table, so that a pass over a large table can be split into cache-sized chunks.
-    /// Within a clipped kept run, `small_offset` is already advanced to the clipped start.
-    #[inline]
-    fn for_each_run_in(&self, lo: usize, hi: usize, mut f: impl FnMut(usize, usize, usize)) {
-        if lo >= hi {
-            return;
-        }
-        let n = self.inner_len;
-        let n_outer = self.outer.len();
-        let mut counters = [0usize; 32];
-        let mut heap_counters;
-        let counters: &mut [usize] = if n_outer <= 32 {
-            &mut counters[..n_outer]
-        } else {
-            heap_counters = vec![0usize; n_outer];
-            &mut heap_counters
-        };
-        // Mixed-radix digits of the run holding `lo`, last outer block fastest.
-        let mut run = lo / n;
-        let mut small = 0usize;
-        for d in (0..n_outer).rev() {
-            let (len, stride) = self.outer[d];
-            counters[d] = run % len;
-            small += counters[d] * stride;
-            run /= len;
-        }
-        let mut start = lo - lo % n;
-        loop {
-            let begin = start.max(lo);
-            let end = (start + n).min(hi);
-            let skip = if self.inner_kept { begin - start } else { 0 };
-            f(begin, small + skip, end - begin);
-            start += n;
-            if start >= hi {
-                return;
-            }
-            let mut d = n_outer;
-            loop {
-                // `start < hi <= big_len` guarantees an outer counter is left to advance.
-                d -= 1;
-                let (len, stride) = self.outer[d];
-                counters[d] += 1;
-                small += stride;
-                if counters[d] < len {
-                    break;
-                }
-                small -= stride * len;
-                counters[d] = 0;
-            }
-        }
-    }
-
-    /// Multiplies the big entries `lo..lo + chunk.len()`, held in `chunk`, by the small entries
-    /// they map to.
-    pub fn multiply_chunk(&self, lo: usize, chunk: &mut [f64], small: &[f64]) {
-        debug_assert!(lo + chunk.len() <= self.big_len);
-        debug_assert_eq!(small.len(), self.small_len);
-        if self.inner_kept {
-            self.for_each_run_in(lo, lo + chunk.len(), |b, s, n| {
-                let b = b - lo;
-                for (value, factor) in chunk[b..b + n].iter_mut().zip(&small[s..s + n]) {
-                    *value *= factor;
-                }
-            });
-        } else {
-            self.for_each_run_in(lo, lo + chunk.len(), |b, s, n| {
-                let factor = small[s];
-                let b = b - lo;
-                chunk[b..b + n].iter_mut().for_each(|v| *v *= factor);
-            });
-        }
-    }
-
-    /// Adds the big entries `lo..lo + chunk.len()`, held in `chunk`, into the small entries they
-    /// map to (accumulates: `small` is not cleared first).
-    pub fn sum_chunk_into(&self, lo: usize, chunk: &[f64], small: &mut [f64]) {
-        debug_assert!(lo + chunk.len() <= self.big_len);
-        debug_assert_eq!(small.len(), self.small_len);
-        if self.inner_kept {
-            self.for_each_run_in(lo, lo + chunk.len(), |b, s, n| {
-                let b = b - lo;
-                for (out, value) in small[s..s + n].iter_mut().zip(&chunk[b..b + n]) {
-                    *out += value;
-                }
-            });
-        } else {
-            self.for_each_run_in(lo, lo + chunk.len(), |b, s, n| {
-                let b = b - lo;
-                small[s] += chunk[b..b + n].iter().sum::<f64>();
-            });
-        }
-    }
-
     /// Overwrites `small` with the sums of `big` over the dropped variables.
     pub fn sum_into(&self, big: &[f64], small: &mut [f64]) {
         debug_assert_eq!(big.len(), self.big_len);
@@ -653,37 +558,6 @@ mod tests {
         let mut in_place = f.clone();
         in_place.multiply_unary(v(0), &[2.0, 3.0, 5.0]);
         assert_eq!(product, in_place);
-    }
-
-    #[test]
-    fn chunked_passes_match_whole_table_passes() {
-        let f = sample_factor();
-        for mask in 0..16u32 {
-            let keep: Vec<VarId> = (0..4)
-                .filter(|b| mask & (1 << b) != 0)
-                .map(|b| f.vars()[b])
-                .collect();
-            let projection = Projection::new(f.vars(), f.cards(), &keep);
-            let small: Vec<f64> = (0..projection.small_len())
-                .map(|i| i as f64 + 1.5)
-                .collect();
-            let mut whole = f.values().to_vec();
-            projection.multiply(&mut whole, &small);
-            let mut sums = vec![0.0; projection.small_len()];
-            projection.sum_into(&whole, &mut sums);
-            for chunk in [1, 5, 7, 48] {
-                let mut chunked = f.values().to_vec();
-                let mut chunk_sums = vec![0.0; projection.small_len()];
-                for (i, piece) in chunked.chunks_mut(chunk).enumerate() {
-                    projection.multiply_chunk(i * chunk, piece, &small);
-                    projection.sum_chunk_into(i * chunk, piece, &mut chunk_sums);
-                }
-                assert_eq!(chunked, whole, "{keep:?} chunk {chunk}");
-                for (a, b) in chunk_sums.iter().zip(&sums) {
-                    assert!((a - b).abs() < 1e-9, "{keep:?} chunk {chunk}");
-                }
-            }
-        }
     }
 
     #[test]

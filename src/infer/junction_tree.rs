@@ -185,10 +185,6 @@ struct Clique {
     /// Sorted scope and its cardinalities: a query with hard evidence slices the table on them.
     scope: Vec<VarId>,
     cards: Vec<usize>,
-    /// Edges to the children, in `edges` order.
-    child_edges: Vec<usize>,
-    /// The whole table onto the empty scope: the root's collect pass sums everything.
-    total: Projection,
 }
 
 #[derive(Debug)]
@@ -229,28 +225,18 @@ impl Traffic {
     }
 }
 
-/// Entries per chunk of a clique pass: a chunk and the small tables it meets stay in the
-/// first- and second-level caches, so every multiply and sum after the first read of the chunk
-/// runs from cache.
-const CHUNK: usize = 4096;
-
 /// Trees with fewer clique-table entries than this do not slice tables by hard evidence (see
 /// `propagate`).
 const SLICE_MIN_ENTRIES: usize = 1 << 16;
 
-/// One query's buffers, kept for reuse: slicing a large clique allocates tens of MiB, which
-/// costs more in page faults than the copy itself.
+/// One query's tables, kept for reuse: allocating hundreds of MiB per query costs more in
+/// page faults than the copy itself.
 #[derive(Debug, Default)]
 struct Workspace {
-    /// Clique tables sliced by hard evidence, concatenated.
-    sliced: Vec<f64>,
-    /// Collect messages (child → parent), one per edge at the edge's offset.
-    up: Vec<f64>,
-    /// Distribute messages (parent → child).
-    down: Vec<f64>,
-    /// Outputs of the pass being run, before they are moved to `down` or the marginals.
-    outputs: Vec<f64>,
-    chunk: Vec<f64>,
+    /// The clique tables, sliced by hard evidence where it applies, concatenated.
+    tables: Vec<f64>,
+    separators: Vec<f64>,
+    message: Vec<f64>,
 }
 
 /// A compiled junction tree: immutable, shared between queries (wrap it in an `Arc`).
@@ -268,6 +254,7 @@ pub struct JunctionTree {
     /// For each variable: the smallest clique holding it, and the projection onto it.
     home: Vec<(usize, Projection)>,
     separator_len: usize,
+    max_separator_len: usize,
     /// [`SLICE_MIN_ENTRIES`], a field so that the unit tests can slice small trees.
     slice_min_entries: usize,
     estimate: CostEstimate,
@@ -315,10 +302,8 @@ impl JunctionTree {
             cliques.push(Clique {
                 offset,
                 len,
-                total: Projection::new(scope, &cards, &[]),
                 scope: scope.clone(),
                 cards,
-                child_edges: Vec::new(),
             });
             offset += len;
         }
@@ -365,7 +350,6 @@ impl JunctionTree {
                 let from_parent = Projection::new(&scopes[p], &cards_of(&scopes[p]), &shared);
                 let len = from_child.small_len();
                 edge_above[c] = edges.len();
-                cliques[p].child_edges.push(edges.len());
                 edges.push(Edge {
                     child: c,
                     parent: p,
@@ -398,6 +382,7 @@ impl JunctionTree {
                 )
             })
             .collect();
+        let max_separator_len = edges.iter().map(|e| e.len).max().unwrap_or(1);
         Ok(JunctionTree {
             network,
             cliques,
@@ -407,6 +392,7 @@ impl JunctionTree {
             root,
             home,
             separator_len: separator_offset,
+            max_separator_len,
             slice_min_entries: SLICE_MIN_ENTRIES,
             estimate,
             pool: Mutex::new(Vec::new()),
@@ -451,98 +437,8 @@ impl InferenceEngine for JunctionTree {
     }
 }
 
-/// One multiply-and-sum pass over a clique table, chunk by chunk: each chunk of `source` is
-/// copied to `chunk` (the only read of the table from memory), multiplied by every input
-/// (`input(i)` for `i < n_inputs`), and summed into every output (`output(i)`: a projection and
-/// a range of `out`, accumulated into). Inputs and outputs come through closures so that a
-/// query allocates no lists per clique.
-fn pass<'p>(
-    source: &[f64],
-    n_inputs: usize,
-    input: impl Fn(usize) -> (&'p Projection, &'p [f64]),
-    n_outputs: usize,
-    output: impl Fn(usize) -> (&'p Projection, std::ops::Range<usize>),
-    out: &mut [f64],
-    chunk: &mut Vec<f64>,
-) {
-    if n_inputs == 0 {
-        // Nothing to multiply: sum straight from the table.
-        for (lo, piece) in source.chunks(CHUNK).enumerate() {
-            for o in 0..n_outputs {
-                let (projection, range) = output(o);
-                projection.sum_chunk_into(lo * CHUNK, piece, &mut out[range]);
-            }
-        }
-        return;
-    }
-    chunk.resize(CHUNK.min(source.len()), 0.0);
-    for (lo, piece) in source.chunks(CHUNK).enumerate() {
-        let buffer = &mut chunk[..piece.len()];
-        buffer.copy_from_slice(piece);
-        for i in 0..n_inputs {
-            let (projection, small) = input(i);
-            projection.multiply_chunk(lo * CHUNK, buffer, small);
-        }
-        for o in 0..n_outputs {
-            let (projection, range) = output(o);
-            projection.sum_chunk_into(lo * CHUNK, buffer, &mut out[range]);
-        }
-    }
-}
-
-/// A factor multiplied into a clique's table during a pass.
-#[derive(Clone, Copy)]
-enum Input {
-    /// The collect message of this edge (from a child).
-    Up(usize),
-    /// The distribute message of this edge (from the parent).
-    Down(usize),
-    /// This soft finding (index into the query's list).
-    Soft(usize),
-}
-
-/// One query's projections and message lengths, to turn an [`Input`] into a factor.
-struct Plans<'a, 'q> {
-    edges: &'a [Edge],
-    from_child: &'a [Cow<'q, Projection>],
-    from_parent: &'a [Cow<'q, Projection>],
-    sep_len: &'a [usize],
-    soft: &'a [(usize, Cow<'q, Projection>, Vec<f64>)],
-}
-
-impl<'a, 'q> Plans<'a, 'q> {
-    fn resolve<'m>(
-        &self,
-        input: Input,
-        up: &'m [f64],
-        down: &'m [f64],
-    ) -> (&'a Projection, &'m [f64])
-    where
-        'a: 'm,
-        'q: 'm,
-    {
-        match input {
-            Input::Up(e) => {
-                let offset = self.edges[e].offset;
-                (&*self.from_parent[e], &up[offset..offset + self.sep_len[e]])
-            }
-            Input::Down(e) => {
-                let offset = self.edges[e].offset;
-                (
-                    &*self.from_child[e],
-                    &down[offset..offset + self.sep_len[e]],
-                )
-            }
-            Input::Soft(k) => (&*self.soft[k].1, &self.soft[k].2),
-        }
-    }
-}
-
-/// A clique as one query sees it: the table sliced by hard evidence (or the compiled one),
-/// with the projections onto its separators and variables re-planned over the free scope.
+/// A clique as one query sees it when hard evidence slices its table: the free scope.
 struct View {
-    /// Offset and length in `Workspace::sliced`; `None` for an unsliced clique.
-    sliced: Option<(usize, usize)>,
     scope: Vec<VarId>,
     cards: Vec<usize>,
 }
@@ -591,12 +487,9 @@ impl JunctionTree {
         }
     }
 
-    /// Hugin propagation without materialising the clique tables (Shafer–Shenoy message
-    /// order, Hugin's division for the distribute messages): each clique's table is the
-    /// compiled one times the messages it has received, and that product is only ever formed
-    /// chunk by chunk inside [`pass`]. A query reads each clique table from memory twice
-    /// (collect, distribute) and writes none; hard evidence slices the tables first, so
-    /// cliques holding observed variables shrink by their cardinalities.
+    /// Hugin propagation over the clique tables sliced by hard evidence: cliques holding an
+    /// observed variable shrink by its cardinality before anything else touches them, and
+    /// every later pass (collect, distribute, marginals) runs over the smaller tables.
     fn propagate(
         &self,
         workspace: &mut Workspace,
@@ -606,11 +499,9 @@ impl JunctionTree {
     ) -> Result<Posteriors, InferenceError> {
         let network = &*self.network;
         let Workspace {
-            sliced,
-            up,
-            down,
-            outputs,
-            chunk,
+            tables,
+            separators,
+            message,
         } = workspace;
         // Variables whose hard evidence slices the tables. On a small tree the tables are in
         // cache and slicing saves less than re-planning the projections costs, so there hard
@@ -622,54 +513,53 @@ impl JunctionTree {
             }
         }
 
-        // Slice every clique that holds an observed variable. Slicing on a variable in every
-        // clique that holds it multiplies its indicator into each of them, which is the same
-        // joint distribution as multiplying it into one (the indicator is idempotent).
+        // Copy the compiled tables, slicing every clique that holds an observed variable.
+        // Slicing on a variable in every clique that holds it multiplies its indicator into
+        // each of them, which is the same joint distribution as multiplying it into one (the
+        // indicator is idempotent).
         let mut views: Vec<Option<View>> = Vec::with_capacity(self.cliques.len());
-        sliced.clear();
-        for clique in &self.cliques {
-            let fixed: Vec<Option<usize>> =
-                clique.scope.iter().map(|v| observed[v.index()]).collect();
-            if fixed.iter().all(Option::is_none) {
-                views.push(None);
-                continue;
-            }
-            let slice = Slice::new(&clique.cards, &fixed);
-            let start = sliced.len();
-            sliced.resize(start + slice.len(), 0.0);
-            slice.gather(
-                &self.initial[clique.offset..clique.offset + clique.len],
-                &mut sliced[start..],
-            );
-            traffic.pass(slice.len(), true);
-            let (scope, cards) = clique
-                .scope
-                .iter()
-                .zip(&clique.cards)
-                .filter(|(v, _)| observed[v.index()].is_none())
-                .map(|(&v, &n)| (v, n))
-                .unzip();
-            views.push(Some(View {
-                sliced: Some((start, slice.len())),
-                scope,
-                cards,
-            }));
+        let mut at: Vec<(usize, usize)> = Vec::with_capacity(self.cliques.len());
+        tables.clear();
+        if observed.iter().all(Option::is_none) {
+            // Nothing to slice: one copy, the compiled layout.
+            tables.extend_from_slice(&self.initial);
+            traffic.pass(self.initial.len(), true);
+            views.resize_with(self.cliques.len(), || None);
+            at.extend(self.cliques.iter().map(|c| (c.offset, c.len)));
         }
-        let source = |c: usize| -> &[f64] {
-            match views[c].as_ref().and_then(|v| v.sliced) {
-                Some((offset, len)) => &sliced[offset..offset + len],
-                None => {
-                    let clique = &self.cliques[c];
-                    &self.initial[clique.offset..clique.offset + clique.len]
-                }
+        for clique in self.cliques.iter().skip(at.len()) {
+            let full = &self.initial[clique.offset..clique.offset + clique.len];
+            let start = tables.len();
+            if clique.scope.iter().all(|v| observed[v.index()].is_none()) {
+                tables.extend_from_slice(full);
+                views.push(None);
+            } else {
+                let fixed: Vec<Option<usize>> =
+                    clique.scope.iter().map(|v| observed[v.index()]).collect();
+                let slice = Slice::new(&clique.cards, &fixed);
+                tables.resize(start + slice.len(), 0.0);
+                slice.gather(full, &mut tables[start..]);
+                let (scope, cards) = clique
+                    .scope
+                    .iter()
+                    .zip(&clique.cards)
+                    .filter(|(v, _)| observed[v.index()].is_none())
+                    .map(|(&v, &n)| (v, n))
+                    .unzip();
+                views.push(Some(View { scope, cards }));
             }
-        };
+            at.push((start, tables.len() - start));
+            traffic.pass(tables.len() - start, true);
+        }
+        let table = |c: usize| at[c].0..at[c].0 + at[c].1;
 
-        // Soft evidence: a likelihood vector multiplied in at its variable's home clique, or,
-        // on an observed variable, one number.
+        // Evidence not sliced in: a likelihood vector multiplied into its variable's home
+        // clique, or, soft evidence on an observed variable, one number.
         let mut ln_p_evidence = 0.0;
-        let mut soft: Vec<(usize, Cow<'_, Projection>, Vec<f64>)> = Vec::new();
+        let mut evidence_below = vec![false; self.cliques.len()];
         for var in evidence.variables() {
+            let (c, compiled) = &self.home[var.index()];
+            evidence_below[*c] = true;
             match observed[var.index()] {
                 Some(state) => {
                     if let Some(likelihood) = evidence.soft().get(&var) {
@@ -684,124 +574,92 @@ impl JunctionTree {
                     let likelihood = evidence
                         .likelihood(var, network.cardinality(var))
                         .expect("var has a finding");
-                    let (c, compiled) = &self.home[var.index()];
                     let projection = self.projection(&views, *c, compiled, &[var], &observed);
-                    soft.push((*c, projection, likelihood));
+                    let range = table(*c);
+                    traffic.pass(range.len(), true);
+                    projection.multiply(&mut tables[range], &likelihood);
                 }
             }
         }
-
         // Which cliques have evidence in their subtree (edges are in breadth-first order).
-        let mut evidence_below = vec![false; self.cliques.len()];
-        for var in evidence.variables() {
-            evidence_below[self.home[var.index()].0] = true;
-        }
         for edge in self.edges.iter().rev() {
             if evidence_below[edge.child] {
                 evidence_below[edge.parent] = true;
             }
         }
-        // Projections of each edge from the child's and the parent's (sliced) tables.
-        let from_child: Vec<Cow<'_, Projection>> = self
-            .edges
-            .iter()
-            .map(|e| self.projection(&views, e.child, &e.from_child, &e.shared, &observed))
-            .collect();
-        let from_parent: Vec<Cow<'_, Projection>> = self
-            .edges
-            .iter()
-            .map(|e| self.projection(&views, e.parent, &e.from_parent, &e.shared, &observed))
-            .collect();
-        let sep_len: Vec<usize> = self
-            .edges
-            .iter()
-            .map(|e| match (&views[e.child], &views[e.parent]) {
-                (None, None) => e.len,
-                _ => self.free_len(e, &observed),
-            })
-            .collect();
+        // Projections of each edge from the child's and the parent's (sliced) tables, and the
+        // separators' lengths; without slicing (the common case on small trees) the compiled
+        // ones, without allocating.
+        let slicing = views.iter().any(Option::is_some);
+        let (from_child, from_parent, sep_len): (Vec<Cow<'_, Projection>>, Vec<_>, Vec<_>) =
+            if slicing {
+                (
+                    self.edges
+                        .iter()
+                        .map(|e| {
+                            self.projection(&views, e.child, &e.from_child, &e.shared, &observed)
+                        })
+                        .collect(),
+                    self.edges
+                        .iter()
+                        .map(|e| {
+                            self.projection(&views, e.parent, &e.from_parent, &e.shared, &observed)
+                        })
+                        .collect(),
+                    self.edges
+                        .iter()
+                        .map(|e| match (&views[e.child], &views[e.parent]) {
+                            (None, None) => e.len,
+                            _ => self.free_len(e, &observed),
+                        })
+                        .collect(),
+                )
+            } else {
+                (Vec::new(), Vec::new(), Vec::new())
+            };
+        let from_child = |e: usize| -> &Projection {
+            from_child.get(e).map_or(&self.edges[e].from_child, |p| p)
+        };
+        let from_parent = |e: usize| -> &Projection {
+            from_parent.get(e).map_or(&self.edges[e].from_parent, |p| p)
+        };
+        let sep_len = |e: usize| -> usize { sep_len.get(e).copied().unwrap_or(self.edges[e].len) };
+        separators.clear();
+        separators.resize(self.separator_len, 1.0);
+        message.resize(self.max_separator_len, 0.0);
 
-        // Collect. A skipped message (barren subtree without evidence) is all ones: it is left
-        // out of every product. A skipped subtree sums to one as a whole, so the scales divided
-        // out of messages inside it must not count towards P(e); those messages are still
-        // computed, the distribute messages into the subtree need them.
-        let mut sent = vec![false; self.edges.len()];
+        // Collect. A skipped subtree sums to one as a whole, so the scales divided out of
+        // messages inside it must not count towards P(e); the messages are still needed to
+        // distribute.
         let mut inside_skipped = vec![false; self.cliques.len()];
         for edge in &self.edges {
             let skipped = edge.barren_below && !evidence_below[edge.child];
             inside_skipped[edge.child] = skipped || inside_skipped[edge.parent];
         }
-        up.resize(self.separator_len, 0.0);
-        down.resize(self.separator_len, 0.0);
-        let mut inputs: Vec<Input> = Vec::new();
-        // A clique's inputs: the collect messages its children sent, and its soft evidence.
-        let collect_inputs = |c: usize, sent: &[bool], inputs: &mut Vec<Input>| {
-            inputs.clear();
-            let children = &self.cliques[c].child_edges;
-            inputs.extend(children.iter().filter(|&&e| sent[e]).map(|&e| Input::Up(e)));
-            inputs.extend((0..soft.len()).filter(|&k| soft[k].0 == c).map(Input::Soft));
-        };
-        let plans = Plans {
-            edges: &self.edges,
-            from_child: &from_child,
-            from_parent: &from_parent,
-            sep_len: &sep_len,
-            soft: &soft,
-        };
-
         for (e, edge) in self.edges.iter().enumerate().rev() {
             if edge.barren_below && !evidence_below[edge.child] {
                 continue;
             }
-            let c = edge.child;
-            let n = sep_len[e];
-            outputs.clear();
-            outputs.resize(n, 0.0);
-            collect_inputs(c, &sent, &mut inputs);
-            let source = source(c);
-            let (up_now, down_now): (&[f64], &[f64]) = (up, down);
-            pass(
-                source,
-                inputs.len(),
-                |i| plans.resolve(inputs[i], up_now, down_now),
-                1,
-                |_| (&*from_child[e], 0..n),
-                outputs,
-                chunk,
-            );
-            traffic.pass(source.len(), false);
-            let z = normalize(outputs);
+            let separator = &mut separators[edge.offset..edge.offset + sep_len(e)];
+            let child = table(edge.child);
+            traffic.pass(child.len(), false);
+            from_child(e).sum_into(&tables[child], separator);
+            let z = normalize(separator);
             if z <= 0.0 || !z.is_finite() {
                 return Err(impossible(network, evidence));
             }
-            if !inside_skipped[c] {
+            if !inside_skipped[edge.child] {
                 ln_p_evidence += z.ln();
             }
-            up[edge.offset..edge.offset + n].copy_from_slice(outputs);
-            sent[e] = true;
+            let parent = table(edge.parent);
+            traffic.pass(parent.len(), true);
+            from_parent(e).multiply(&mut tables[parent], separator);
         }
-        let root_total = self.projection(
-            &views,
-            self.root,
-            &self.cliques[self.root].total,
-            &[],
-            &observed,
-        );
-        outputs.clear();
-        outputs.resize(1, 0.0);
-        collect_inputs(self.root, &sent, &mut inputs);
-        let root_source = source(self.root);
-        pass(
-            root_source,
-            inputs.len(),
-            |i| plans.resolve(inputs[i], up, down),
-            1,
-            |_| (&*root_total, 0..1),
-            outputs,
-            chunk,
-        );
-        traffic.pass(root_source.len(), false);
-        let z_root = outputs[0];
+        let root = table(self.root);
+        // Normalising reads the root and writes it back: two passes.
+        traffic.pass(root.len(), false);
+        traffic.pass(root.len(), true);
+        let z_root = normalize(&mut tables[root]);
         if z_root <= 0.0 || !z_root.is_finite() {
             return Err(impossible(network, evidence));
         }
@@ -813,14 +671,11 @@ impl JunctionTree {
 
         // Distribute only into cliques that lead to an unobserved target's home clique.
         let mut needed = vec![false; self.cliques.len()];
-        // (home clique, target), sorted by clique: each clique's targets are one run.
-        let mut homes: Vec<(usize, VarId)> = Vec::new();
-        for &t in targets {
+        for t in targets {
             if observed[t.index()].is_some() {
                 continue;
             }
             let mut c = self.home[t.index()].0;
-            homes.push((c, t));
             while !needed[c] {
                 needed[c] = true;
                 match self.edge_above[c] {
@@ -829,83 +684,22 @@ impl JunctionTree {
                 }
             }
         }
-        homes.sort_unstable();
-        let home_projection: Vec<Cow<'_, Projection>> = homes
-            .iter()
-            .map(|&(c, t)| self.projection(&views, c, &self.home[t.index()].1, &[t], &observed))
-            .collect();
-        let mut marginal_at = vec![usize::MAX; network.n_variables()];
-        let mut marginals_flat: Vec<f64> = Vec::new();
-        // Outputs of a distribute pass: each needed child's message (edge, range), then the
-        // clique's targets (index into `homes`, range).
-        let mut messages: Vec<(usize, std::ops::Range<usize>)> = Vec::new();
-        let mut marginal_outputs: Vec<(usize, std::ops::Range<usize>)> = Vec::new();
-        let order = std::iter::once(self.root).chain(self.edges.iter().map(|e| e.child));
-        for c in order {
-            if !needed[c] {
+        for (e, edge) in self.edges.iter().enumerate() {
+            if !needed[edge.child] {
                 continue;
             }
-            collect_inputs(c, &sent, &mut inputs);
-            if self.edge_above[c] != usize::MAX {
-                inputs.push(Input::Down(self.edge_above[c]));
+            let new = &mut message[..sep_len(e)];
+            let parent = table(edge.parent);
+            traffic.pass(parent.len(), false);
+            from_parent(e).sum_into(&tables[parent], new);
+            let old = &separators[edge.offset..edge.offset + sep_len(e)];
+            // Where the old message is 0 the child table is 0 too, so the ratio there is moot.
+            for (n, &o) in new.iter_mut().zip(old) {
+                *n = if o > 0.0 { *n / o } else { 0.0 };
             }
-            messages.clear();
-            marginal_outputs.clear();
-            let mut at = 0;
-            for &e in &self.cliques[c].child_edges {
-                if needed[self.edges[e].child] {
-                    messages.push((e, at..at + sep_len[e]));
-                    at += sep_len[e];
-                }
-            }
-            let first = homes.partition_point(|h| h.0 < c);
-            for (k, &(_, t)) in homes.iter().enumerate().skip(first) {
-                if homes[k].0 != c {
-                    break;
-                }
-                let n = network.cardinality(t);
-                marginal_outputs.push((k, at..at + n));
-                at += n;
-            }
-            outputs.clear();
-            outputs.resize(at, 0.0);
-            let source = source(c);
-            let (up_now, down_now): (&[f64], &[f64]) = (up, down);
-            pass(
-                source,
-                inputs.len(),
-                |i| plans.resolve(inputs[i], up_now, down_now),
-                messages.len() + marginal_outputs.len(),
-                |o| match messages.get(o) {
-                    Some((e, range)) => (&*from_parent[*e], range.clone()),
-                    None => {
-                        let (k, range) = &marginal_outputs[o - messages.len()];
-                        (&*home_projection[*k], range.clone())
-                    }
-                },
-                outputs,
-                chunk,
-            );
-            traffic.pass(source.len(), false);
-            for (e, range) in &messages {
-                let edge = &self.edges[*e];
-                let message = &mut outputs[range.clone()];
-                if sent[*e] {
-                    // Hugin's division takes the child's own collect message back out. Where
-                    // that message is 0 the child's table is 0 too, so the ratio there is moot.
-                    let old = &up[edge.offset..edge.offset + message.len()];
-                    for (m, &o) in message.iter_mut().zip(old) {
-                        *m = if o > 0.0 { *m / o } else { 0.0 };
-                    }
-                }
-                // Scale is free (marginals are normalised at the end); keep it near one.
-                normalize(message);
-                down[edge.offset..edge.offset + message.len()].copy_from_slice(message);
-            }
-            for (k, range) in &marginal_outputs {
-                marginal_at[homes[*k].1.index()] = marginals_flat.len();
-                marginals_flat.extend_from_slice(&outputs[range.clone()]);
-            }
+            let child = table(edge.child);
+            traffic.pass(child.len(), true);
+            from_child(e).multiply(&mut tables[child], new);
         }
 
         let marginals = targets
@@ -915,8 +709,12 @@ impl JunctionTree {
                 let marginal = match observed[var.index()] {
                     Some(state) => (0..n).map(|i| if i == state { 1.0 } else { 0.0 }).collect(),
                     None => {
-                        let at = marginal_at[var.index()];
-                        let mut marginal = marginals_flat[at..at + n].to_vec();
+                        let (c, compiled) = &self.home[var.index()];
+                        let projection = self.projection(&views, *c, compiled, &[var], &observed);
+                        let range = table(*c);
+                        traffic.pass(range.len(), false);
+                        let mut marginal = vec![0.0; n];
+                        projection.sum_into(&tables[range], &mut marginal);
                         normalize(&mut marginal);
                         marginal
                     }
