@@ -361,6 +361,8 @@ def main():
     ap.add_argument("--networks", help="comma-separated subset")
     ap.add_argument("--out", default=os.path.join(HERE, "out"))
     ap.add_argument("--command", default="benches/peers/run.sh", help="recorded in the output")
+    ap.add_argument("--resume", action="store_true",
+                    help="keep the networks an interrupted run saved in out/results.partial.json")
     args = ap.parse_args()
 
     os.makedirs(args.out, exist_ok=True)
@@ -376,8 +378,23 @@ def main():
     results = {"machine": machine(), "command": args.command, "quick": args.quick, "rounds": rounds,
                "versions": {"pyagrum": pyagrum.__version__, "pgmpy": pgmpy.__version__},
                "networks": {}}
-    bw = json.loads(subprocess.run([args.bandwidth_bin], check=True, capture_output=True, text=True).stdout)
-    results["bandwidth"] = bw
+    partial = os.path.join(args.out, "results.partial.json")
+    if args.resume and os.path.exists(partial):
+        results = json.load(open(partial))
+        for rec in results["networks"].values():
+            for key in ("jt", "lp", "ss"):
+                rec[key] = [{int(k): v for k, v in r.items()} for r in rec[key]]
+            rec["pgmpy"] = {int(k): v for k, v in rec["pgmpy"].items()}
+            if "ve" in rec:
+                rec["ve"] = {int(k): v for k, v in rec["ve"].items()}
+        results["resumed"] = results.get("resumed", 0) + 1
+        t_start -= results.get("elapsed_s", 0)
+        selected = [n for n in selected if n[0] not in results["networks"]]
+        print("resuming: %s already measured" % ", ".join(results["networks"]), flush=True)
+    else:
+        bw = json.loads(subprocess.run([args.bandwidth_bin], check=True, capture_output=True, text=True).stdout)
+        results["bandwidth"] = bw
+    bw = results["bandwidth"]
     print("memory bandwidth: copy %.1f GB/s, read %.1f GB/s" % (bw["copy_bytes_per_s"] / 1e9, bw["read_bytes_per_s"] / 1e9), flush=True)
 
     for name, bif, refs in selected:
@@ -446,6 +463,10 @@ def main():
         rec["pgmpy"] = run_pgmpy(bif, refs, pg_cases, PGMPY_CAP_S)
         results["networks"][name] = rec
         print("  done in %.0f s total" % (time.time() - t_start), flush=True)
+        # Saved after every network, so that an interrupted run keeps what it measured.
+        results["elapsed_s"] = time.time() - t_start
+        with open(os.path.join(args.out, "results.partial.json"), "w") as f:
+            json.dump(results, f, indent=1)
 
     results["elapsed_s"] = time.time() - t_start
     with open(os.path.join(args.out, "results.json"), "w") as f:
@@ -462,9 +483,11 @@ def render(results):
     lines.append("Machine: %s. Memory bandwidth (one thread, 1 GiB streaming copy, bytes read + written): %.1f GB/s; streaming read: %.1f GB/s." % (
         results["machine"], bw["copy_bytes_per_s"] / 1e9, bw["read_bytes_per_s"] / 1e9))
     lines.append("")
-    lines.append("Command: `%s` (%s; %d round%s, interleaved; pyAgrum %s, pgmpy %s; total %.0f s)." % (
+    lines.append("Command: `%s` (%s; %d round%s, interleaved; pyAgrum %s, pgmpy %s; total %.0f s%s)." % (
         results["command"], "quick" if results["quick"] else "full", results["rounds"], "" if results["rounds"] == 1 else "s",
-        results["versions"]["pyagrum"], results["versions"]["pgmpy"], results["elapsed_s"]))
+        results["versions"]["pyagrum"], results["versions"]["pgmpy"], results["elapsed_s"],
+        "; interrupted and resumed %d time%s with `--resume`, which keeps whole networks" % (
+            results["resumed"], "" if results["resumed"] == 1 else "s") if results.get("resumed") else ""))
     lines.append("")
     lines.append("**Exact inference, all posteriors and P(e) per case** (median over cases of the per-case median over rounds; one thread). "
                  "Ratios are Credence's speed over the peer's (peer time / Credence time): above 1, Credence is faster.")
