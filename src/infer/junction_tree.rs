@@ -5,8 +5,10 @@
 //! maximal cliques into a tree by maximum separator size; multiply each CPT into the smallest
 //! clique that holds its family; precompute every [`Projection`] a query will need.
 //!
-//! A query copies the compiled clique tables into its own buffer, multiplies evidence into the
-//! smallest clique holding each observed variable, collects towards the root and distributes
+//! A query copies the compiled clique tables into its own buffer (on large trees slicing every
+//! clique that holds a variable with hard evidence at its observed state, so that the clique and
+//! every later pass over it shrink by that variable's cardinality), multiplies the remaining
+//! evidence into the smallest clique holding each variable, collects towards the root and distributes
 //! back (Jensen, Lauritzen & Olesen 1990; Koller & Friedman 2009, §10.3). Collect messages are
 //! normalised and their logs summed, so `ln P(e)` does not underflow however much evidence there
 //! is. Hugin was chosen over Shafer–Shenoy because with all marginals wanted it touches each
@@ -210,8 +212,8 @@ struct Edge {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Traffic {
     /// Clique-table entries read or written, summed over every pass over a clique table
-    /// (slicing by hard evidence, collect, distribute); separator tables, which stay in cache,
-    /// are not counted.
+    /// (the copy or slice, evidence, collect, the root's normalisation, distribute, marginals);
+    /// separator tables, small and in cache, are not counted.
     pub entries: u64,
     /// Bytes those passes move: 8 per entry read plus 8 per entry written.
     pub bytes: u64,
@@ -307,11 +309,10 @@ impl JunctionTree {
             });
             offset += len;
         }
-        let lens: Vec<usize> = cliques.iter().map(|c: &Clique| c.len).collect();
         let smallest_holding = |vars: &[VarId]| -> usize {
             (0..scopes.len())
                 .filter(|&c| vars.iter().all(|v| scopes[c].binary_search(v).is_ok()))
-                .min_by_key(|&c| lens[c])
+                .min_by_key(|&c| cliques[c].len)
                 .expect("every family lies in some clique of a triangulation of the moral graph")
         };
 
