@@ -1,4 +1,4 @@
-//! Sampling throughput: samples per second per engine on alarm, hepar2 and link (from
+//! Sampling throughput: samples per second per engine on alarm, hepar2, pigs, barley and link (from
 //! `../shared/networks`, skipped with a note when absent), one thread and all threads.
 //!
 //! The evidence is reference case 3 of each network (eight hard observations), except for
@@ -32,7 +32,7 @@ fn evidence_from(network: &Network, case: &Value) -> Evidence {
 fn sampling(c: &mut Criterion) {
     let shared = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared");
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    for name in ["alarm", "hepar2", "link"] {
+    for name in ["alarm", "hepar2", "pigs", "barley", "link"] {
         let bif = shared.join(format!("networks/{name}.bif"));
         if !bif.exists() {
             eprintln!("skipping {name}: {} is absent", bif.display());

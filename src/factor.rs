@@ -407,6 +407,90 @@ impl Projection {
     }
 }
 
+/// The sub-table of a table at fixed states of some of its axes (hard evidence), as an index
+/// plan: the free axes keep their order, so the slice is itself a row-major table over the
+/// free variables, and [`gather`](Slice::gather) copies it out in runs.
+#[derive(Clone, Debug)]
+pub struct Slice {
+    /// Offset of the slice's first entry in the full table.
+    base: usize,
+    /// Blocks of consecutive free axes (contiguous in the full table), slowest first:
+    /// (length, stride in the full table). The last block is walked innermost.
+    blocks: Vec<(usize, usize)>,
+    len: usize,
+}
+
+impl Slice {
+    /// Plans the slice of a table with `cards` (row-major) where axis `i` is fixed at
+    /// `fixed[i]` when that is `Some`.
+    pub fn new(cards: &[usize], fixed: &[Option<usize>]) -> Slice {
+        let full = strides(cards);
+        let mut base = 0;
+        // Fastest first while building: a free axis joins the previous block when that block
+        // ends at the axis just after it (nothing fixed between them).
+        let mut blocks: Vec<(usize, usize)> = Vec::new();
+        let mut previous_free = false;
+        for axis in (0..cards.len()).rev() {
+            match fixed[axis] {
+                Some(state) => {
+                    base += state * full[axis];
+                    previous_free = false;
+                }
+                None => {
+                    match blocks.last_mut() {
+                        Some(last) if previous_free => last.0 *= cards[axis],
+                        _ => blocks.push((cards[axis], full[axis])),
+                    }
+                    previous_free = true;
+                }
+            }
+        }
+        blocks.reverse();
+        let len = blocks.iter().map(|b| b.0).product();
+        Slice { base, blocks, len }
+    }
+
+    /// Entries of the slice.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the slice is empty (a zero cardinality somewhere).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Copies the slice of `full` into `out` (of length [`len`](Self::len)).
+    pub fn gather(&self, full: &[f64], out: &mut [f64]) {
+        debug_assert_eq!(out.len(), self.len);
+        let Some((&(inner_len, inner_stride), outer)) = self.blocks.split_last() else {
+            out[0] = full[self.base];
+            return;
+        };
+        let mut counters = vec![0usize; outer.len()];
+        let mut offset = self.base;
+        for run in out.chunks_exact_mut(inner_len) {
+            if inner_stride == 1 {
+                run.copy_from_slice(&full[offset..offset + inner_len]);
+            } else {
+                for (i, value) in run.iter_mut().enumerate() {
+                    *value = full[offset + i * inner_stride];
+                }
+            }
+            for d in (0..outer.len()).rev() {
+                let (len, stride) = outer[d];
+                counters[d] += 1;
+                offset += stride;
+                if counters[d] < len {
+                    break;
+                }
+                offset -= stride * len;
+                counters[d] = 0;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -474,6 +558,30 @@ mod tests {
         let mut in_place = f.clone();
         in_place.multiply_unary(v(0), &[2.0, 3.0, 5.0]);
         assert_eq!(product, in_place);
+    }
+
+    #[test]
+    fn slices_match_reduce() {
+        let f = sample_factor(); // cards [3, 4, 2, 2] once sorted
+        for states in [
+            [None, Some(1), None, Some(1)],
+            [Some(0), None, None, None],
+            [None, None, Some(1), None],
+            [None, Some(3), None, None],
+            [Some(1), Some(2), Some(0), Some(1)],
+            [None; 4],
+        ] {
+            let mut expected = f.clone();
+            for (axis, state) in states.iter().enumerate().rev() {
+                if let Some(state) = state {
+                    expected = expected.reduce(f.vars()[axis], *state);
+                }
+            }
+            let slice = Slice::new(f.cards(), &states);
+            let mut out = vec![0.0; slice.len()];
+            slice.gather(f.values(), &mut out);
+            assert_eq!(out, expected.values(), "{states:?}");
+        }
     }
 
     #[test]

@@ -20,7 +20,7 @@ mod variable_elimination;
 
 pub use auto::AutoEngine;
 pub use enumeration::Enumeration;
-pub use junction_tree::{Budget, CostEstimate, JunctionTree, format_bytes};
+pub use junction_tree::{Budget, CostEstimate, JunctionTree, Traffic, format_bytes};
 pub use sampling::{Sampler, SamplingConfig, SamplingMethod, SamplingStats, StopReason};
 pub use variable_elimination::VariableElimination;
 
