@@ -210,6 +210,31 @@ pub fn triangulate(graph: &Graph, heuristic: Heuristic) -> Triangulation {
     eliminate(graph, heuristic, &all, true)
 }
 
+/// The maximal cliques created by eliminating every vertex of `graph` in `order` (which lists
+/// each vertex once), without any search: the cheap way to re-triangulate a subgraph of a
+/// graph whose good order is known, since its cliques are subsets of the original ones.
+pub fn cliques_in_order(graph: &Graph, order: &[usize]) -> Vec<Vec<usize>> {
+    debug_assert_eq!(order.len(), graph.n_vertices());
+    let mut work = graph.clone();
+    let mut cliques: Vec<BitSet> = Vec::new();
+    for &v in order {
+        let neighbours = std::mem::replace(&mut work.adjacency[v], BitSet::new(0));
+        let mut clique = neighbours.clone();
+        clique.insert(v);
+        if !cliques.iter().any(|c| c.contains(v) && clique.is_subset(c)) {
+            cliques.push(clique);
+        }
+        let members: Vec<usize> = neighbours.iter().collect();
+        for (i, &a) in members.iter().enumerate() {
+            for &b in &members[i + 1..] {
+                work.add_edge(a, b);
+            }
+            work.adjacency[a].remove(v);
+        }
+    }
+    cliques.iter().map(|c| c.iter().collect()).collect()
+}
+
 /// A greedy order for eliminating the vertices marked in `eligible`; the others stay in the
 /// graph (their edges count for fill-in) but are never eliminated.
 pub fn elimination_order(graph: &Graph, heuristic: Heuristic, eligible: &[bool]) -> Vec<usize> {
