@@ -3,16 +3,27 @@
 //! Compilation (once per network): moralise; triangulate greedily with each of
 //! [`Heuristic::ALL`] and keep the triangulation with the fewest clique-table entries; link the
 //! maximal cliques into a tree by maximum separator size; multiply each CPT into the smallest
-//! clique that holds its family; precompute every [`Projection`] a query will need.
+//! clique that holds its family; precompute every [`Projection`] a query will need; answer the
+//! query without evidence once and keep its marginals.
 //!
-//! A query copies the compiled clique tables into its own buffer (on large trees slicing every
-//! clique that holds a variable with hard evidence at its observed state, so that the clique and
-//! every later pass over it shrink by that variable's cardinality), multiplies the remaining
-//! evidence into the smallest clique holding each variable, collects towards the root and distributes
-//! back (Jensen, Lauritzen & Olesen 1990; Koller & Friedman 2009, §10.3). Collect messages are
-//! normalised and their logs summed, so `ln P(e)` does not underflow however much evidence there
-//! is. Hugin was chosen over Shafer–Shenoy because with all marginals wanted it touches each
-//! clique table a constant number of times and keeps one message buffer per separator.
+//! A query takes the cheapest of three routes:
+//!
+//! 1. no evidence: the compiled prior, copied out;
+//! 2. hard evidence that opens loops (on large trees): a tree built for this query alone over
+//!    the CPTs sliced at the observed states and triangulated again, when its tables are at
+//!    most half the compiled ones sliced (see `reduced`);
+//! 3. otherwise the compiled tree: its tables are copied into the query's own buffer (on large
+//!    trees slicing every clique that holds a variable with hard evidence at its observed
+//!    state, so that the clique and every later pass over it shrink by that variable's
+//!    cardinality).
+//!
+//! Routes 2 and 3 multiply the remaining evidence into the smallest clique holding each
+//! variable, collect towards the root and distribute back (Jensen, Lauritzen & Olesen 1990;
+//! Koller & Friedman 2009, §10.3). Sibling edges whose separators nest share one pass over
+//! their parent. Messages are normalised and the collect normalisers' logs summed, so `ln P(e)`
+//! does not underflow however much evidence there is. Hugin was chosen over Shafer–Shenoy
+//! because with all marginals wanted it touches each clique table a constant number of times
+//! and keeps one message buffer per separator.
 
 use super::{
     InferenceEngine, InferenceError, Posteriors, check_ids, impossible, normalize, resolve_targets,
@@ -783,8 +794,10 @@ impl JunctionTree {
         let mut at: Vec<(usize, usize)> = Vec::with_capacity(self.cliques.len());
         if tables_ready {
             // A tree built for this query, its tables already in the workspace.
-            debug_assert!(
-                observed.iter().all(Option::is_none) && tables.len() == self.initial.len()
+            debug_assert!(observed.iter().all(Option::is_none));
+            debug_assert_eq!(
+                tables.len(),
+                self.cliques.iter().map(|c| c.len).sum::<usize>()
             );
         } else {
             tables.clear();
