@@ -387,6 +387,49 @@ impl Projection {
         }
     }
 
+    /// Appends the big table whose entries are the small entries they map to (the small
+    /// table broadcast over the other axes): one write per entry, where filling with ones
+    /// and multiplying would write twice and read once.
+    pub fn extend_broadcast(&self, small: &[f64], out: &mut Vec<f64>) {
+        debug_assert_eq!(small.len(), self.small_len);
+        out.reserve(self.big_len);
+        let n = self.inner_len;
+        if self.inner_kept {
+            self.for_each_run(|_, s| out.extend_from_slice(&small[s..s + n]));
+        } else {
+            self.for_each_run(|_, s| out.extend(std::iter::repeat_n(small[s], n)));
+        }
+    }
+
+    /// [`multiply`](Self::multiply) by `factor`, then [`sum_into`](Self::sum_into) `small`,
+    /// in one pass: both use this projection's mapping.
+    pub fn multiply_and_sum_into(&self, big: &mut [f64], factor: &[f64], small: &mut [f64]) {
+        debug_assert_eq!(big.len(), self.big_len);
+        debug_assert_eq!(factor.len(), self.small_len);
+        debug_assert_eq!(small.len(), self.small_len);
+        small.iter_mut().for_each(|v| *v = 0.0);
+        let n = self.inner_len;
+        if self.inner_kept {
+            self.for_each_run(|b, s| {
+                let run = big[b..b + n].iter_mut().zip(&factor[s..s + n]);
+                for ((value, f), out) in run.zip(&mut small[s..s + n]) {
+                    *value *= f;
+                    *out += *value;
+                }
+            });
+        } else {
+            self.for_each_run(|b, s| {
+                let f = factor[s];
+                let mut total = 0.0;
+                for value in &mut big[b..b + n] {
+                    *value *= f;
+                    total += *value;
+                }
+                small[s] += total;
+            });
+        }
+    }
+
     /// Multiplies each big entry by the small entry it maps to.
     pub fn multiply(&self, big: &mut [f64], small: &[f64]) {
         debug_assert_eq!(big.len(), self.big_len);

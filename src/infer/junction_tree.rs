@@ -305,6 +305,7 @@ struct Workspace {
     separators: Vec<f64>,
     message: Vec<f64>,
     scratch: Vec<f64>,
+    root_message: Vec<f64>,
 }
 
 /// A compiled junction tree: immutable, shared between queries (wrap it in an `Arc`).
@@ -421,23 +422,35 @@ impl JunctionTree {
                 .expect("every family lies in some clique of a triangulation of the moral graph")
         };
 
-        let mut initial = buffer;
-        initial.clear();
-        initial.resize(offset, 1.0);
         let mut assigned: Vec<Vec<VarId>> = vec![Vec::new(); scopes.len()];
         let mut likelihood_below = vec![false; scopes.len()];
+        let mut parts_of: Vec<Vec<&Factor>> = vec![Vec::new(); scopes.len()];
         for (factor, head) in &parts {
             let c = smallest_holding(factor.vars());
             match head {
                 Some(var) => assigned[c].push(*var),
                 None => likelihood_below[c] = true,
             }
-            let clique = &cliques[c];
-            let projection = Projection::new(&scopes[c], &clique.cards, factor.vars());
-            projection.multiply(
-                &mut initial[clique.offset..clique.offset + clique.len],
-                factor.values(),
-            );
+            parts_of[c].push(factor);
+        }
+        // Each table is written once with its first factor broadcast, and the others are
+        // multiplied in: a reduced tree does this per query.
+        let mut initial = buffer;
+        initial.clear();
+        initial.reserve(offset);
+        for (c, clique) in cliques.iter().enumerate() {
+            let projection =
+                |factor: &Factor| Projection::new(&scopes[c], &clique.cards, factor.vars());
+            match parts_of[c].split_first() {
+                None => initial.resize(clique.offset + clique.len, 1.0),
+                Some((first, rest)) => {
+                    projection(first).extend_broadcast(first.values(), &mut initial);
+                    let table = &mut initial[clique.offset..clique.offset + clique.len];
+                    for factor in rest {
+                        projection(factor).multiply(table, factor.values());
+                    }
+                }
+            }
         }
 
         let mut children = vec![Vec::new(); scopes.len()];
@@ -775,6 +788,7 @@ impl JunctionTree {
             separators,
             message,
             scratch,
+            root_message,
         } = workspace;
         // Variables whose hard evidence slices the tables. On a small tree the tables are in
         // cache and slicing saves less than re-planning the projections costs, so there hard
@@ -951,6 +965,7 @@ impl JunctionTree {
             inside_skipped[edge.child] = skipped || inside_skipped[edge.parent];
         }
         let skipped = |e: usize| self.edges[e].barren_below && !evidence_below[self.edges[e].child];
+        let mut root_carrier: Option<usize> = None;
         for group in groups.iter().rev() {
             for e in group.clone().filter(|&e| !skipped(e)) {
                 let edge = &self.edges[e];
@@ -966,35 +981,57 @@ impl JunctionTree {
                     ln_p_evidence += z.ln();
                 }
             }
-            let parent = table(self.edges[group.start].parent);
-            for carrier in group.clone().filter(|&e| self.edges[e].carrier == e) {
-                // An empty separator (disconnected parts, or every shared variable observed)
-                // carries one number, now 1: multiplying by it would be a pass for nothing.
+            let parent_clique = self.edges[group.start].parent;
+            let parent = table(parent_clique);
+            // An empty separator (disconnected parts, or every shared variable observed)
+            // carries one number, now 1: multiplying by it would be a pass for nothing.
+            let carriers: Vec<usize> = group
+                .clone()
+                .filter(|&carrier| {
+                    self.edges[carrier].carrier == carrier
+                        && sep_len(carrier) > 1
+                        && group
+                            .clone()
+                            .any(|e| self.edges[e].carrier == carrier && !skipped(e))
+                })
+                .collect();
+            for (i, &carrier) in carriers.iter().enumerate() {
                 let len = sep_len(carrier);
-                let members = || {
-                    group
-                        .clone()
-                        .filter(move |&e| self.edges[e].carrier == carrier && !skipped(e))
-                };
-                if len == 1 || members().next().is_none() {
-                    continue;
-                }
                 let combined = &mut message[..len];
                 let offset = self.edges[carrier].offset;
                 combined.copy_from_slice(&separators[offset..offset + len]);
-                for e in members().filter(|&e| e != carrier) {
+                for e in group
+                    .clone()
+                    .filter(|&e| e != carrier && self.edges[e].carrier == carrier && !skipped(e))
+                {
                     let offset = self.edges[e].offset;
                     from_carrier(e).multiply(combined, &separators[offset..offset + sep_len(e)]);
                 }
                 traffic.pass(parent.len(), true);
-                from_parent(carrier).multiply(&mut tables[parent.clone()], combined);
+                if parent_clique == self.root && i + 1 == carriers.len() {
+                    // The root's last multiplication also sums it onto this separator: the
+                    // first distribute message and the root's total, without two more passes.
+                    root_message.resize(len, 0.0);
+                    from_parent(carrier).multiply_and_sum_into(
+                        &mut tables[parent.clone()],
+                        combined,
+                        root_message,
+                    );
+                    root_carrier = Some(carrier);
+                } else {
+                    from_parent(carrier).multiply(&mut tables[parent.clone()], combined);
+                }
             }
         }
         // The root's total, not normalised in place: distribute normalises its messages and
         // the marginals are normalised, so the tables' scale does not matter.
-        let root = table(self.root);
-        traffic.pass(root.len(), false);
-        let z_root: f64 = tables[root].iter().sum();
+        let z_root: f64 = if root_carrier.is_some() {
+            root_message.iter().sum()
+        } else {
+            let root = table(self.root);
+            traffic.pass(root.len(), false);
+            tables[root].iter().sum()
+        };
         if z_root <= 0.0 || !z_root.is_finite() {
             return Err(impossible(network, evidence));
         }
@@ -1036,8 +1073,12 @@ impl JunctionTree {
                     continue;
                 }
                 let carried = &mut message[..sep_len(carrier)];
-                traffic.pass(parent.len(), false);
-                from_parent(carrier).sum_into(&tables[parent.clone()], carried);
+                if root_carrier == Some(carrier) {
+                    carried.copy_from_slice(root_message);
+                } else {
+                    traffic.pass(parent.len(), false);
+                    from_parent(carrier).sum_into(&tables[parent.clone()], carried);
+                }
                 // Normalised so that scales do not compound down the tree.
                 normalize(carried);
                 for e in members() {
