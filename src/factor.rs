@@ -593,6 +593,38 @@ mod tests {
         }
     }
 
+    /// The fused kernels do what their two-pass equivalents do, on every sub-scope.
+    #[test]
+    fn fused_kernels_match_their_separate_passes() {
+        let f = sample_factor();
+        for mask in 0..16u32 {
+            let keep: Vec<VarId> = (0..4)
+                .filter(|b| mask & (1 << b) != 0)
+                .map(|b| f.vars()[b])
+                .collect();
+            let projection = Projection::new(f.vars(), f.cards(), &keep);
+            let small: Vec<f64> = (0..projection.small_len())
+                .map(|i| 1.0 + (i % 5) as f64)
+                .collect();
+
+            let mut ones = vec![1.0; f.values().len()];
+            projection.multiply(&mut ones, &small);
+            let mut broadcast = Vec::new();
+            projection.extend_broadcast(&small, &mut broadcast);
+            assert_eq!(broadcast, ones, "{keep:?}");
+
+            let mut separate = f.values().to_vec();
+            projection.multiply(&mut separate, &small);
+            let mut sums = vec![0.0; small.len()];
+            projection.sum_into(&separate, &mut sums);
+            let mut fused = f.values().to_vec();
+            let mut fused_sums = vec![f64::NAN; small.len()];
+            projection.multiply_and_sum_into(&mut fused, &small, &mut fused_sums);
+            assert_eq!(fused, separate, "{keep:?}");
+            assert_eq!(fused_sums, sums, "{keep:?}");
+        }
+    }
+
     #[test]
     fn multiply_inverts_product_with_unary() {
         let f = sample_factor();
