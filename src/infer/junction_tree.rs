@@ -317,6 +317,8 @@ pub struct JunctionTree {
     initial: Vec<f64>,
     /// Edges in breadth-first order from the root: distribute walks it forwards, collect backwards.
     edges: Vec<Edge>,
+    /// Ranges of `edges` with the same parent (contiguous in breadth-first order).
+    sibling_groups: Vec<std::ops::Range<usize>>,
     /// Index into `edges` of the edge above each clique (`usize::MAX` for the root).
     edge_above: Vec<usize>,
     root: usize,
@@ -528,11 +530,19 @@ impl JunctionTree {
             })
             .collect();
         let max_separator_len = edges.iter().map(|e| e.len).max().unwrap_or(1);
+        let mut sibling_groups: Vec<std::ops::Range<usize>> = Vec::new();
+        for (e, edge) in edges.iter().enumerate() {
+            match sibling_groups.last_mut() {
+                Some(group) if edges[group.start].parent == edge.parent => group.end = e + 1,
+                _ => sibling_groups.push(e..e + 1),
+            }
+        }
         JunctionTree {
             network,
             cliques,
             initial,
             edges,
+            sibling_groups,
             edge_above,
             root,
             home,
@@ -941,16 +951,7 @@ impl JunctionTree {
             let cards: Vec<usize> = big.iter().map(|&v| network.cardinality(v)).collect();
             Cow::Owned(Projection::new(&big, &cards, &free(&edge.shared)))
         };
-        // Sibling edges are contiguous (breadth-first order): each group, with its parent.
-        let mut groups: Vec<std::ops::Range<usize>> = Vec::new();
-        for e in 0..self.edges.len() {
-            match groups.last_mut() {
-                Some(group) if self.edges[group.start].parent == self.edges[e].parent => {
-                    group.end = e + 1;
-                }
-                _ => groups.push(e..e + 1),
-            }
-        }
+        let groups = &self.sibling_groups;
         separators.clear();
         separators.resize(self.separator_len, 1.0);
         message.resize(self.max_separator_len, 0.0);
@@ -985,17 +986,15 @@ impl JunctionTree {
             let parent = table(parent_clique);
             // An empty separator (disconnected parts, or every shared variable observed)
             // carries one number, now 1: multiplying by it would be a pass for nothing.
-            let carriers: Vec<usize> = group
-                .clone()
-                .filter(|&carrier| {
-                    self.edges[carrier].carrier == carrier
-                        && sep_len(carrier) > 1
-                        && group
-                            .clone()
-                            .any(|e| self.edges[e].carrier == carrier && !skipped(e))
-                })
-                .collect();
-            for (i, &carrier) in carriers.iter().enumerate() {
+            let multiplies = |carrier: usize| {
+                self.edges[carrier].carrier == carrier
+                    && sep_len(carrier) > 1
+                    && group
+                        .clone()
+                        .any(|e| self.edges[e].carrier == carrier && !skipped(e))
+            };
+            let last = group.clone().rev().find(|&e| multiplies(e));
+            for carrier in group.clone().filter(|&e| multiplies(e)) {
                 let len = sep_len(carrier);
                 let combined = &mut message[..len];
                 let offset = self.edges[carrier].offset;
@@ -1008,7 +1007,7 @@ impl JunctionTree {
                     from_carrier(e).multiply(combined, &separators[offset..offset + sep_len(e)]);
                 }
                 traffic.pass(parent.len(), true);
-                if parent_clique == self.root && i + 1 == carriers.len() {
+                if parent_clique == self.root && Some(carrier) == last {
                     // The root's last multiplication also sums it onto this separator: the
                     // first distribute message and the root's total, without two more passes.
                     root_message.resize(len, 0.0);
@@ -1057,7 +1056,7 @@ impl JunctionTree {
             }
         }
         let needed = &needed;
-        for group in &groups {
+        for group in groups {
             let parent = table(self.edges[group.start].parent);
             for carrier in group.clone().filter(|&e| self.edges[e].carrier == e) {
                 // Over an empty separator the child's subtree is independent of the parent's:
