@@ -677,8 +677,8 @@ impl JunctionTree {
                     .product::<f64>()
             })
             .sum();
-        // Observed variables stay as isolated vertices of weight one: their cliques are
-        // single entries once sliced, and variable indices need no renumbering.
+        // Observed variables stay as isolated vertices (weight one in the estimate): each gets
+        // a one-variable clique for its indicator, and variable indices need no renumbering.
         let weights = network
             .variable_ids()
             .map(|v| match observed[v.index()] {
@@ -687,33 +687,19 @@ impl JunctionTree {
             })
             .collect();
         let mut graph = Graph::new(weights);
-        let mut parts = Vec::with_capacity(network.n_variables());
         for var in network.variable_ids() {
-            let cpt = Factor::from_cpt(network, var);
-            let fixed: Vec<Option<usize>> =
-                cpt.vars().iter().map(|v| observed[v.index()]).collect();
-            let part = if fixed.iter().all(Option::is_none) {
-                cpt
-            } else {
-                let slice = Slice::new(cpt.cards(), &fixed);
-                let mut values = vec![0.0; slice.len()];
-                slice.gather(cpt.values(), &mut values);
-                let (vars, cards): (Vec<VarId>, Vec<usize>) = cpt
-                    .vars()
-                    .iter()
-                    .zip(cpt.cards())
-                    .filter(|(v, _)| observed[v.index()].is_none())
-                    .map(|(&v, &n)| (v, n))
-                    .unzip();
-                Factor::from_table(&vars, &cards, &values)
-            };
-            for (i, a) in part.vars().iter().enumerate() {
-                for b in &part.vars()[i + 1..] {
+            let family: Vec<VarId> = network
+                .parents(var)
+                .iter()
+                .copied()
+                .chain([var])
+                .filter(|v| observed[v.index()].is_none())
+                .collect();
+            for (i, a) in family.iter().enumerate() {
+                for b in &family[i + 1..] {
                     graph.add_edge(a.index(), b.index());
                 }
             }
-            let head = observed[var.index()].is_none().then_some(var);
-            parts.push((part, head));
         }
         // The compiled order on the smaller graph costs one pass and can only shrink cliques;
         // a new greedy search often finds far smaller ones (barley: 7.9e6 entries against
@@ -736,6 +722,31 @@ impl JunctionTree {
             return None;
         }
         let plan = plan_cliques(&graph, best.0, best.1);
+        let parts = network
+            .variable_ids()
+            .map(|var| {
+                let cpt = Factor::from_cpt(network, var);
+                let fixed: Vec<Option<usize>> =
+                    cpt.vars().iter().map(|v| observed[v.index()]).collect();
+                let part = if fixed.iter().all(Option::is_none) {
+                    cpt
+                } else {
+                    let slice = Slice::new(cpt.cards(), &fixed);
+                    let mut values = vec![0.0; slice.len()];
+                    slice.gather(cpt.values(), &mut values);
+                    let (vars, cards): (Vec<VarId>, Vec<usize>) = cpt
+                        .vars()
+                        .iter()
+                        .zip(cpt.cards())
+                        .filter(|(v, _)| observed[v.index()].is_none())
+                        .map(|(&v, &n)| (v, n))
+                        .unzip();
+                    Factor::from_table(&vars, &cards, &values)
+                };
+                // A CPT whose own variable is observed is a likelihood of its parents.
+                (part, observed[var.index()].is_none().then_some(var))
+            })
+            .collect();
         // Hard evidence is an indicator in each observed variable's own one-variable clique:
         // the CPTs already hold it, so it adds nothing to P(e), and nothing is sliced.
         let tree = JunctionTree::assemble(
