@@ -218,21 +218,32 @@ pub fn cliques_in_order(graph: &Graph, order: &[usize]) -> Vec<Vec<usize>> {
     let mut work = graph.clone();
     let mut cliques: Vec<BitSet> = Vec::new();
     for &v in order {
-        let neighbours = std::mem::replace(&mut work.adjacency[v], BitSet::new(0));
+        eliminate_vertex(&mut work, v, Some(&mut cliques));
+    }
+    cliques.iter().map(|c| c.iter().collect()).collect()
+}
+
+/// Eliminates `v` from `work`: its neighbours become a clique (recorded in `cliques`, unless
+/// an earlier clique holds it) and `v` leaves their neighbourhoods. Returns the neighbours.
+fn eliminate_vertex(work: &mut Graph, v: usize, cliques: Option<&mut Vec<BitSet>>) -> Vec<usize> {
+    let neighbours = work.adjacency[v].clone();
+    if let Some(cliques) = cliques {
         let mut clique = neighbours.clone();
         clique.insert(v);
+        // A later clique never contains an earlier one (it lacks the earlier vertex), so
+        // only earlier cliques holding `v` can subsume this one.
         if !cliques.iter().any(|c| c.contains(v) && clique.is_subset(c)) {
             cliques.push(clique);
         }
-        let members: Vec<usize> = neighbours.iter().collect();
-        for (i, &a) in members.iter().enumerate() {
-            for &b in &members[i + 1..] {
-                work.add_edge(a, b);
-            }
-            work.adjacency[a].remove(v);
-        }
     }
-    cliques.iter().map(|c| c.iter().collect()).collect()
+    let members: Vec<usize> = neighbours.iter().collect();
+    for (i, &a) in members.iter().enumerate() {
+        for &b in &members[i + 1..] {
+            work.add_edge(a, b);
+        }
+        work.adjacency[a].remove(v);
+    }
+    members
 }
 
 /// A greedy order for eliminating the vertices marked in `eligible`; the others stay in the
@@ -272,23 +283,7 @@ fn eliminate(
                     .unwrap_or(std::cmp::Ordering::Equal)
             })
             .expect("a vertex is left");
-        let neighbours = work.adjacency[v].clone();
-        if record_cliques {
-            let mut clique = neighbours.clone();
-            clique.insert(v);
-            // A later clique never contains an earlier one (it lacks the earlier vertex), so
-            // only earlier cliques holding `v` can subsume this one.
-            if !cliques.iter().any(|c| c.contains(v) && clique.is_subset(c)) {
-                cliques.push(clique);
-            }
-        }
-        let members: Vec<usize> = neighbours.iter().collect();
-        for (i, &a) in members.iter().enumerate() {
-            for &b in &members[i + 1..] {
-                work.add_edge(a, b);
-            }
-            work.adjacency[a].remove(v);
-        }
+        let members = eliminate_vertex(&mut work, v, record_cliques.then_some(&mut cliques));
         alive[v] = false;
         order.push(v);
         // A score changes only where a neighbourhood changed: neighbours of `v` and theirs.
@@ -384,6 +379,38 @@ mod tests {
             assert_eq!(t.cliques.len(), 2, "{heuristic:?}");
             assert!(t.cliques.iter().all(|c| c.len() == 3));
         }
+    }
+
+    /// Replaying a greedy order gives the greedy cliques; on a subgraph (an edge removed), the
+    /// same order gives cliques each inside one of them.
+    #[test]
+    fn cliques_in_order_replays_an_order() {
+        let mut g = Graph::new(vec![3.0; 6]);
+        for (a, b) in [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5), (5, 0), (1, 4)] {
+            g.add_edge(a, b);
+        }
+        let greedy = triangulate(&g, Heuristic::MinFill);
+        assert_eq!(cliques_in_order(&g, &greedy.order), greedy.cliques);
+        let mut smaller = Graph::new(vec![3.0; 6]);
+        for (a, b) in [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5), (1, 4)] {
+            smaller.add_edge(a, b);
+        }
+        for clique in cliques_in_order(&smaller, &greedy.order) {
+            assert!(
+                greedy
+                    .cliques
+                    .iter()
+                    .any(|c| clique.iter().all(|v| c.contains(v)))
+            );
+        }
+        assert!(total(&smaller, &greedy.order) < total(&g, &greedy.order));
+    }
+
+    fn total(g: &Graph, order: &[usize]) -> f64 {
+        cliques_in_order(g, order)
+            .iter()
+            .map(|c| table_entries(g, c))
+            .sum()
     }
 
     #[test]
