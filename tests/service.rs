@@ -3,99 +3,27 @@
 
 mod common;
 
+use common::inprocess::InProcess;
 use common::repo;
 use credence::infer::Budget;
-use credence::service::{self, pb};
+use credence::service::pb;
 use pb::inference_service_client::InferenceServiceClient;
 use pb::network_service_client::NetworkServiceClient;
 use pb::session_service_client::SessionServiceClient;
 use std::collections::HashMap;
-use std::path::PathBuf;
-use tokio::sync::oneshot;
 use tonic::Code;
-use tonic::transport::Channel;
 
-struct TestServer {
-    address: String,
-    stop: Option<oneshot::Sender<()>>,
-    handle: tokio::task::JoinHandle<()>,
-    dir: PathBuf,
-}
-
-impl TestServer {
-    async fn start(budget: Option<u64>) -> TestServer {
-        let dir = std::env::temp_dir().join(format!(
-            "credence-service-{}-{}",
-            std::process::id(),
-            rand_suffix()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        for name in ["asia", "alarm", "child", "sino_russian_partnership"] {
-            std::fs::copy(
-                repo().join(format!("networks/{name}.bif")),
-                dir.join(format!("{name}.bif")),
-            )
-            .unwrap();
-        }
-        let mut config = service::Config::new(&dir);
-        config.data_dir = dir.join("data");
-        if let Some(max_bytes) = budget {
-            config.budget = Budget { max_bytes };
-        }
-        let (shared, problems) = service::open(&config).unwrap();
-        assert!(problems.is_empty(), "{problems:?}");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = oneshot::channel::<()>();
-        let handle = tokio::spawn(async move {
-            service::serve(
-                listener,
-                shared,
-                async {
-                    let _ = stopped.await;
-                },
-                std::time::Duration::from_secs(5),
-            )
-            .await
-            .unwrap();
-        });
-        TestServer {
-            address,
-            stop: Some(stop),
-            handle,
-            dir,
-        }
-    }
-
-    async fn channel(&self) -> Channel {
-        Channel::from_shared(self.address.clone())
-            .unwrap()
-            .connect()
-            .await
-            .unwrap()
-    }
-
-    async fn shutdown(mut self) {
-        let _ = self.stop.take().unwrap().send(());
-        (&mut self.handle).await.unwrap();
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn rand_suffix() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    N.fetch_add(1, Ordering::Relaxed) * 1000
-        + std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos() as u64
-            % 1000
+/// The bundled networks served in this process; `budget` caps the junction trees.
+async fn start(budget: Option<u64>) -> InProcess {
+    InProcess::start(
+        &["asia", "alarm", "child", "sino_russian_partnership"],
+        |config| {
+            if let Some(max_bytes) = budget {
+                config.budget = Budget { max_bytes };
+            }
+        },
+    )
+    .await
 }
 
 fn hard(pairs: &[(&str, &str)]) -> pb::Evidence {
@@ -138,7 +66,7 @@ fn set_hard(variable: &str, state: &str) -> pb::EvidenceChange {
 
 #[tokio::test]
 async fn networks_list_get_upload_delete() {
-    let server = TestServer::start(None).await;
+    let server = start(None).await;
     let mut client = NetworkServiceClient::new(server.channel().await);
     let page = client
         .list_networks(pb::ListNetworksRequest {
@@ -216,7 +144,7 @@ async fn networks_list_get_upload_delete() {
         stored[0].starts_with("upload-") && stored[0].ends_with(".bif"),
         "under a name the server chose: {stored:?}"
     );
-    assert!(!server.dir.join("asia2.bif").exists());
+    assert!(!server.dir.join("networks/asia2.bif").exists());
     let again = client
         .upload_network(upload("asia2", &text, false))
         .await
@@ -264,7 +192,7 @@ async fn networks_list_get_upload_delete() {
 
 #[tokio::test]
 async fn over_budget_networks_are_refused_with_the_estimate() {
-    let server = TestServer::start(Some(4096)).await;
+    let server = start(Some(4096)).await;
     let mut inference = InferenceServiceClient::new(server.channel().await);
     let mut exact = query("alarm", hard(&[]), &[]);
     exact.engine = pb::Engine::JunctionTree as i32;
@@ -310,7 +238,7 @@ async fn over_budget_networks_are_refused_with_the_estimate() {
 
 #[tokio::test]
 async fn queries_answer_and_fail_with_specific_codes() {
-    let server = TestServer::start(None).await;
+    let server = start(None).await;
     let mut client = InferenceServiceClient::new(server.channel().await);
     let answer = client
         .query(query("asia", hard(&[("smoke", "yes")]), &["lung"]))
@@ -403,7 +331,7 @@ async fn queries_answer_and_fail_with_specific_codes() {
 
 #[tokio::test]
 async fn batch_results_come_back_in_order_with_per_case_errors() {
-    let server = TestServer::start(None).await;
+    let server = start(None).await;
     let mut client = InferenceServiceClient::new(server.channel().await);
     let mut requests = Vec::new();
     for i in 0..40 {
@@ -447,7 +375,7 @@ async fn batch_results_come_back_in_order_with_per_case_errors() {
 
 #[tokio::test]
 async fn sessions_keep_revisions_and_stay_isolated() {
-    let server = TestServer::start(None).await;
+    let server = start(None).await;
     let mut client = SessionServiceClient::new(server.channel().await);
     let create = |description: &str| pb::CreateSessionRequest {
         network: "sino_russian_partnership".into(),
@@ -616,7 +544,7 @@ async fn sessions_keep_revisions_and_stay_isolated() {
 #[tokio::test]
 async fn watch_sends_every_revision_in_order() {
     use tokio_stream::StreamExt;
-    let server = TestServer::start(None).await;
+    let server = start(None).await;
     let mut client = SessionServiceClient::new(server.channel().await);
     let session = client
         .create_session(pb::CreateSessionRequest {
@@ -682,7 +610,7 @@ async fn watch_sends_every_revision_in_order() {
 async fn health_and_reflection() {
     use tonic_health::pb::HealthCheckRequest;
     use tonic_health::pb::health_client::HealthClient;
-    let server = TestServer::start(None).await;
+    let server = start(None).await;
     let mut health = HealthClient::new(server.channel().await);
     for service in [
         "",
@@ -728,7 +656,7 @@ async fn health_and_reflection() {
 #[tokio::test]
 async fn shutdown_reports_not_serving_and_finishes_calls_in_flight() {
     use tokio_stream::StreamExt;
-    let server = TestServer::start(None).await;
+    let server = start(None).await;
     let channel = server.channel().await;
     let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
     let mut watch = health
@@ -771,7 +699,7 @@ async fn shutdown_reports_not_serving_and_finishes_calls_in_flight() {
 async fn analyst_questions_stateless_and_in_sessions() {
     use pb::analysis_service_client::AnalysisServiceClient;
     use pb::evidence_context::Source;
-    let server = TestServer::start(None).await;
+    let server = start(None).await;
     let mut analysis = AnalysisServiceClient::new(server.channel().await);
     let stateless = |pairs: &[(&str, &str)]| {
         Some(pb::EvidenceContext {

@@ -10,17 +10,7 @@ pub fn sentence(error: &anyhow::Error) -> String {
     for cause in error.chain() {
         // Names quoted from a file may hold newlines: escaped, the sentence stays one line (and
         // matches the reader's own message, which escapes them the same way).
-        let text: String = cause
-            .to_string()
-            .chars()
-            .flat_map(|c| {
-                if c.is_control() {
-                    c.escape_debug().collect::<Vec<_>>()
-                } else {
-                    vec![c]
-                }
-            })
-            .collect();
+        let text = credence::io::one_line(&cause.to_string());
         if message.contains(&text) {
             continue;
         }

@@ -531,17 +531,7 @@ impl<'a> Parser<'a> {
 /// line, and at most 60 characters, so that a runaway string does not fill the screen.
 fn shown(text: &str) -> String {
     const LIMIT: usize = 60;
-    let mut out: String = text
-        .chars()
-        .take(LIMIT)
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_debug().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect();
+    let mut out = super::one_line(&text.chars().take(LIMIT).collect::<String>());
     if text.chars().nth(LIMIT).is_some() {
         out.push('…');
     }

@@ -70,7 +70,7 @@ pub enum ReadError {
 
 /// A message quoting input text, made one line: names read from a file may hold newlines or
 /// other control characters, which are shown escaped (`\n`) instead.
-fn one_line(message: &str) -> String {
+pub fn one_line(message: &str) -> String {
     if !message.chars().any(char::is_control) {
         return message.to_string();
     }

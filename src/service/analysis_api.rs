@@ -90,20 +90,6 @@ fn assignment(network: &Network, var: VarId, state: usize) -> pb::Assignment {
     }
 }
 
-fn posteriors(network: &Network, posteriors: &crate::Posteriors) -> Vec<pb::Posterior> {
-    posteriors
-        .iter()
-        .map(|(var, marginal)| {
-            let variable = network.variable(var);
-            pb::Posterior {
-                variable: variable.name().to_string(),
-                states: variable.states().to_vec(),
-                probabilities: marginal.to_vec(),
-            }
-        })
-        .collect()
-}
-
 #[tonic::async_trait]
 impl pb::analysis_service_server::AnalysisService for AnalysisApi {
     async fn most_probable_explanation(
@@ -206,7 +192,7 @@ impl pb::analysis_service_server::AnalysisService for AnalysisApi {
                     .all(|&(var, state)| observed.observe(network, var, state).is_ok());
                 let observational = if observable {
                     match engine.posteriors(&observed, &targets) {
-                        Ok(answer) => posteriors(network, &answer),
+                        Ok(answer) => convert::posteriors_message(network, &answer),
                         Err(crate::InferenceError::ImpossibleEvidence { .. }) => Vec::new(),
                         Err(other) => return Err(other.into()),
                     }
@@ -214,7 +200,7 @@ impl pb::analysis_service_server::AnalysisService for AnalysisApi {
                     Vec::new()
                 };
                 Ok(pb::InterveneResponse {
-                    interventional: posteriors(network, &interventional),
+                    interventional: convert::posteriors_message(network, &interventional),
                     observational,
                     log_p_evidence: interventional.ln_p_evidence(),
                 })

@@ -225,22 +225,27 @@ pub fn revision_message(revision: &Revision) -> pb::Revision {
 }
 
 /// An answer on the wire.
+/// Each marginal with its variable's and states' names.
+pub fn posteriors_message(network: &Network, posteriors: &crate::Posteriors) -> Vec<pb::Posterior> {
+    posteriors
+        .iter()
+        .map(|(var, marginal)| {
+            let variable = network.variable(var);
+            pb::Posterior {
+                variable: variable.name().to_string(),
+                states: variable.states().to_vec(),
+                probabilities: marginal.to_vec(),
+            }
+        })
+        .collect()
+}
+
 pub fn query_response(loaded: &LoadedNetwork, answer: &Answer) -> pb::QueryResponse {
     let network: &Network = &loaded.network;
     let posteriors = &answer.posteriors;
     let stats = answer.sampling.as_ref();
     pb::QueryResponse {
-        posteriors: posteriors
-            .iter()
-            .map(|(var, marginal)| {
-                let variable = network.variable(var);
-                pb::Posterior {
-                    variable: variable.name().to_string(),
-                    states: variable.states().to_vec(),
-                    probabilities: marginal.to_vec(),
-                }
-            })
-            .collect(),
+        posteriors: posteriors_message(network, posteriors),
         log_p_evidence: posteriors.ln_p_evidence(),
         stamp: Some(pb::Stamp {
             network_hash: loaded.hash.clone(),

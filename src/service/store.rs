@@ -117,6 +117,18 @@ impl Store {
         })?;
         let path = data_dir.join(DATABASE_FILE);
         let fail = storage(&path);
+        // SQLite's busy error means another process holds the exclusive lock.
+        let busy_or_fail = |e: rusqlite::Error| match e {
+            rusqlite::Error::SqliteFailure(code, _)
+                if code.code == rusqlite::ErrorCode::DatabaseBusy =>
+            {
+                ServiceError::Storage(format!(
+                    "the data directory {} is in use by another server",
+                    data_dir.display()
+                ))
+            }
+            other => fail(other),
+        };
         let connection = Connection::open(&path).map_err(&fail)?;
         connection
             .busy_timeout(Duration::from_millis(200))
@@ -126,17 +138,7 @@ impl Store {
             .map_err(&fail)?;
         let mode: String = connection
             .query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0))
-            .map_err(|e| match e {
-                rusqlite::Error::SqliteFailure(code, _)
-                    if code.code == rusqlite::ErrorCode::DatabaseBusy =>
-                {
-                    ServiceError::Storage(format!(
-                        "the data directory {} is in use by another server",
-                        data_dir.display()
-                    ))
-                }
-                other => fail(other),
-            })?;
+            .map_err(&busy_or_fail)?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(ServiceError::Storage(format!(
                 "{}: SQLite refused write-ahead logging (journal mode {mode})",
@@ -160,17 +162,7 @@ impl Store {
             .execute_batch(&format!(
                 "BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
             ))
-            .map_err(|e| match e {
-                rusqlite::Error::SqliteFailure(code, _)
-                    if code.code == rusqlite::ErrorCode::DatabaseBusy =>
-                {
-                    ServiceError::Storage(format!(
-                        "the data directory {} is in use by another server",
-                        data_dir.display()
-                    ))
-                }
-                other => fail(other),
-            })?;
+            .map_err(&busy_or_fail)?;
         drop(fail);
         Ok(Store {
             connection: Mutex::new(connection),
