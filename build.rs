@@ -3,6 +3,10 @@
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed=proto");
+    // The core alone (`--no-default-features`) has no gRPC code to generate.
+    if std::env::var_os("CARGO_FEATURE_SERVICE").is_none() {
+        return Ok(());
+    }
     let out = std::path::PathBuf::from(std::env::var("OUT_DIR")?);
     let mut compiler = protox::Compiler::new(["proto"])?;
     // Reflection clients need the imported well-known types and the comments.

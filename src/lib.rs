@@ -5,6 +5,8 @@
 //! - [`model`]: what a network is. An immutable [`Network`] of discrete variables and CPTs,
 //!   built and validated once by a [`NetworkBuilder`].
 //! - [`evidence`]: hard and soft findings, as a value passed to each query.
+//! - [`cancel`]: the [`CancelToken`](cancel::CancelToken) every long computation checks, so a
+//!   deadline, a cancel or shutdown stops it.
 //! - [`factor`]: the numeric kernel. Dense `f64` tables over sorted scopes and the precomputed
 //!   index plans ([`factor::Projection`]) that multiply and marginalise them.
 //! - [`graph`]: moral graphs, greedy triangulation, clique trees.
@@ -16,7 +18,8 @@
 //! - [`analysis`]: analyst questions beyond marginals: MPE and MAP, joint posteriors,
 //!   interventions, value of information, evidence impact and conflict, parameter sensitivity.
 //!
-//! - [`service`]: the gRPC service (tonic), the edge for remote clients.
+//! - `service` (feature `service`, on by default): the gRPC service (tonic), the edge for remote
+//!   clients. Without default features the library is the core alone.
 //!
 //! The core (everything but `service`) knows nothing of command lines, JSON or network
 //! services: the `credence` binary and the service sit at the edge and convert to and from
@@ -43,12 +46,14 @@
 //! ```
 
 pub mod analysis;
+pub mod cancel;
 pub mod evidence;
 pub mod factor;
 pub mod graph;
 pub mod infer;
 pub mod io;
 pub mod model;
+#[cfg(feature = "service")]
 pub mod service;
 
 pub use evidence::{Evidence, EvidenceError};

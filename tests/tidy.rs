@@ -20,7 +20,13 @@ fn the_core_knows_nothing_of_the_edge() {
     for part in ["model", "infer", "io", "analysis"] {
         rust_files(&src.join(part), &mut files);
     }
-    for file in ["lib.rs", "evidence.rs", "factor.rs", "graph.rs"] {
+    for file in [
+        "lib.rs",
+        "cancel.rs",
+        "evidence.rs",
+        "factor.rs",
+        "graph.rs",
+    ] {
         files.push(src.join(file));
     }
     let forbidden = ["clap", "serde", "anyhow", "tokio", "tonic", "prost"];
@@ -39,6 +45,34 @@ fn the_core_knows_nothing_of_the_edge() {
                     number + 1
                 );
             }
+        }
+    }
+}
+
+/// The edges' crates are optional dependencies, so `cargo build --lib --no-default-features`
+/// builds the core without them (`.ci/run` does that build).
+#[test]
+fn the_edges_crates_are_behind_features() {
+    let manifest =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+            .unwrap();
+    let dependencies = manifest
+        .split("[dependencies]")
+        .nth(1)
+        .and_then(|rest| rest.split("\n[").next())
+        .expect("Cargo.toml has a [dependencies] table");
+    let edge = [
+        "clap", "serde", "anyhow", "tokio", "tonic", "prost", "rusqlite", "tower", "http", "csv",
+    ];
+    for line in dependencies.lines() {
+        let Some((name, spec)) = line.split_once(" = ") else {
+            continue;
+        };
+        if edge.iter().any(|e| name.trim().starts_with(e)) {
+            assert!(
+                spec.contains("optional = true"),
+                "Cargo.toml: the edge crate {name} must be optional: {line}"
+            );
         }
     }
 }

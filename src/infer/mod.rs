@@ -24,6 +24,7 @@ pub use junction_tree::{Budget, CostEstimate, JunctionTree, Traffic, format_byte
 pub use sampling::{Sampler, SamplingConfig, SamplingMethod, SamplingStats, StopReason};
 pub use variable_elimination::VariableElimination;
 
+use crate::cancel::{CancelToken, Interrupted};
 use crate::evidence::Evidence;
 use crate::model::{Network, VarId};
 use std::fmt;
@@ -108,6 +109,9 @@ pub enum InferenceError {
     /// A kind that is not an engine by itself was asked to build one.
     #[error("'{0}' is not a sampling engine")]
     NotASampler(EngineKind),
+    /// The computation was stopped by its deadline, its caller or shutdown.
+    #[error(transparent)]
+    Interrupted(#[from] Interrupted),
 }
 
 /// Posterior marginals of the requested variables and the log-probability of the evidence.
@@ -185,6 +189,21 @@ pub trait InferenceEngine: Send + Sync {
             posteriors: self.posteriors(evidence, targets)?,
             sampling: None,
         })
+    }
+
+    /// As [`answer`](Self::answer), stopping with [`InferenceError::Interrupted`] within about
+    /// 100 ms of `cancel` being cancelled or its deadline passing.
+    ///
+    /// # Errors
+    /// As [`posteriors`](Self::posteriors), and [`InferenceError::Interrupted`].
+    fn answer_until(
+        &self,
+        evidence: &Evidence,
+        targets: &[VarId],
+        cancel: &CancelToken,
+    ) -> Result<Answer, InferenceError> {
+        cancel.check()?;
+        self.answer(evidence, targets)
     }
 
     /// The network the engine answers for.
