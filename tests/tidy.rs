@@ -63,6 +63,7 @@ fn the_edges_crates_are_behind_features() {
         .expect("Cargo.toml has a [dependencies] table");
     let edge = [
         "clap", "serde", "anyhow", "tokio", "tonic", "prost", "rusqlite", "tower", "http", "csv",
+        "axum",
     ];
     for line in dependencies.lines() {
         let Some((name, spec)) = line.split_once(" = ") else {

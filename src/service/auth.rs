@@ -190,6 +190,7 @@ where
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
         if let Some(tokens) = &self.tokens
             && !request.uri().path().starts_with(OPEN_PREFIX)
+            && !super::web::is_page_request(request.method())
             && let Some(status) = tokens.refusal(request.headers())
         {
             tracing::info!(

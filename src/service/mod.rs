@@ -15,6 +15,7 @@ mod error;
 mod registry;
 mod sessions;
 mod store;
+mod web;
 
 pub use auth::Tokens;
 pub use error::ServiceError;
@@ -194,7 +195,27 @@ pub async fn serve(
     let sessions =
         SessionServiceServer::new(api::SessionApi(shared.clone())).max_decoding_message_size(limit);
 
-    let mut builder = tonic::transport::Server::builder();
+    // The workspace's files answer whatever no service route takes.
+    // The four services also speak gRPC-web, for the browser; the layer goes on each service
+    // rather than the server, because it answers every other HTTP/1.1 request (the page's
+    // files) with 400.
+    let web = tonic_web::GrpcWebLayer::new();
+    use tower::Layer;
+    let mut routes = tonic::service::Routes::builder();
+    routes
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(web.layer(networks))
+        .add_service(web.layer(inference))
+        .add_service(web.layer(sessions))
+        .add_service(web.layer(analysis));
+    let router = routes.routes().into_axum_router().fallback(web::fallback);
+    let routes = tonic::service::Routes::from(router);
+
+    // HTTP/1.1 beside HTTP/2 on one port: browsers reach the page and, through the gRPC-web
+    // layer, the same services as every gRPC client.
+    let mut builder = tonic::transport::Server::builder().accept_http1(true);
     if let Some((certificate, key)) = &shared.tls {
         builder = builder.tls_config(
             tonic::transport::ServerTlsConfig::new()
@@ -205,13 +226,7 @@ pub async fn serve(
     let server = builder
         // Outermost, so nothing but health is reached without a token.
         .layer(auth::AuthLayer::new(shared.tokens.clone()))
-        .add_service(health_service)
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha)
-        .add_service(networks)
-        .add_service(inference)
-        .add_service(sessions)
-        .add_service(analysis)
+        .add_routes(routes)
         // Without TCP_NODELAY, small responses wait for the peer's delayed ACK: ~40 ms a call.
         .serve_with_incoming_shutdown(
             tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
