@@ -41,8 +41,39 @@ interface Card {
   y: number;
 }
 
-/** Centres of the cards: the file's positions when every node has one, else a layered layout. */
-export function layout(nodes: NodeSpec[]): Map<string, { x: number; y: number }> {
+/**
+ * Centres of the cards: the file's positions when every node has one, else a layered layout
+ * (dagre), kept in this browser's storage under the network's content hash, since on a
+ * network of a thousand nodes it takes seconds and depends on nothing but the structure.
+ */
+export function layout(nodes: NodeSpec[], contentHash = ""): Map<string, { x: number; y: number }> {
+  const key = `credence-layout:${contentHash}`;
+  if (contentHash) {
+    const kept = readKept(key, nodes);
+    if (kept) return kept;
+  }
+  const centres = computeLayout(nodes);
+  if (contentHash) {
+    try {
+      localStorage.setItem(key, JSON.stringify(nodes.map((n) => centres.get(n.name))));
+    } catch {
+      // Storage full or disabled: the layout is computed again next time.
+    }
+  }
+  return centres;
+}
+
+function readKept(key: string, nodes: NodeSpec[]): Map<string, { x: number; y: number }> | null {
+  try {
+    const kept = JSON.parse(localStorage.getItem(key) ?? "null") as { x: number; y: number }[] | null;
+    if (!Array.isArray(kept) || kept.length !== nodes.length) return null;
+    return new Map(nodes.map((n, i) => [n.name, kept[i]]));
+  } catch {
+    return null;
+  }
+}
+
+function computeLayout(nodes: NodeSpec[]): Map<string, { x: number; y: number }> {
   const centres = new Map<string, { x: number; y: number }>();
   if (nodes.length > 0 && nodes.every((n) => n.position)) {
     // File coordinates are for smaller boxes: spread them so cards do not overlap.
@@ -101,10 +132,11 @@ export class GraphView {
   }
 
   /** Builds the cards and arcs of a network. */
-  draw(nodes: NodeSpec[]): void {
+  draw(nodes: NodeSpec[], contentHash = ""): void {
     this.cards.clear();
     this.selected = null;
-    const centres = layout(nodes);
+    const centres = layout(nodes, contentHash);
+    performance.mark("credence:laid-out");
     let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
     for (const n of nodes) {
       const c = centres.get(n.name)!;

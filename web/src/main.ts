@@ -191,6 +191,7 @@ function show(response: QueryResponse, findings: Findings): void {
   state.marginals = marginalsOf(response);
   state.logP = response.logPEvidence;
   graph.paint(state.marginals, findings);
+  performance.mark("credence:painted");
   const lnP = el("log-p-evidence");
   lnP.dataset.logPEvidence = String(response.logPEvidence);
   lnP.textContent = response.logPEvidence.toFixed(4);
@@ -229,7 +230,9 @@ async function openNetwork(name: string, link?: Link): Promise<void> {
     names.replaceChildren(
       ...state.nodes.map((n) => Object.assign(document.createElement("option"), { value: n.name })),
     );
-    graph.draw(state.nodes);
+    performance.mark("credence:network-received");
+    graph.draw(state.nodes, response.summary?.contentHash ?? "");
+    performance.mark("credence:drawn");
     renderSelection();
     el("answers").replaceChildren();
     const findings: Findings = {
