@@ -16,7 +16,7 @@ export default defineConfig({
         entryFileNames: "assets/app.js",
         chunkFileNames: "assets/app-[name].js",
         assetFileNames: "assets/app.[ext]",
-        inlineDynamicImports: true,
+        codeSplitting: false,
       },
     },
   },

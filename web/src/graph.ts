@@ -22,7 +22,7 @@ export interface Findings {
   soft: Map<string, number[]>;
 }
 
-const CARD_WIDTH = 176;
+const CARD_WIDTH = 196;
 const HEADER_HEIGHT = 24;
 const ROW_HEIGHT = 17;
 const PADDING = 6;

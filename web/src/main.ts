@@ -125,6 +125,8 @@ interface Link {
   soft: [string, number[]][];
   session?: string;
   revision?: number;
+  /** The variables the session's timeline plots. */
+  timeline: string[];
 }
 
 function readLink(): Link {
@@ -144,6 +146,7 @@ function readLink(): Link {
     soft: pairs("soft").map(([v, values]) => [v, values.split(":").map(Number)]),
     session: query.get("session") ?? undefined,
     revision: revision !== null && revision !== "" ? Number(revision) : undefined,
+    timeline: (query.get("timeline") ?? "").split(",").filter((t) => t !== ""),
   };
 }
 
@@ -152,6 +155,7 @@ function writeLink(): void {
   if (state.session) {
     parts.push(`session=${encodeURIComponent(state.session.id)}`);
     if (state.session.viewing !== null) parts.push(`revision=${state.session.viewing}`);
+    parts.push(`timeline=${state.timelineTargets.map(encodeURIComponent).join(",")}`);
   } else {
     const hard = [...state.findings.hard].map(([v, s]) => `${encodeURIComponent(v)}=${encodeURIComponent(s)}`);
     if (hard.length) parts.push(`evidence=${hard.join(",")}`);
@@ -239,6 +243,8 @@ async function openNetwork(name: string, link?: Link): Promise<void> {
       hard: new Map(link?.evidence ?? []),
       soft: new Map(link?.soft ?? []),
     };
+    const wanted = (link?.timeline ?? []).filter((t) => state.byName.has(t));
+    if (wanted.length) state.timelineTargets = wanted;
     if (link?.session) {
       await openSession(link.session, link.revision);
     } else if (!(await query(findings))) {
@@ -588,6 +594,7 @@ async function addTimelineTarget(): Promise<void> {
     : [...state.timelineTargets, name].slice(-4);
   if (state.timelineTargets.length === 0) state.timelineTargets = [name];
   renderTimelineTargets();
+  writeLink();
   await loadTimeline();
 }
 

@@ -21,7 +21,7 @@ export function drawTimeline(
   const svgNs = "http://www.w3.org/2000/svg";
   const width = Math.max(container.clientWidth, 300);
   const height = 180;
-  const left = 36, right = 10, top = 10, bottom = 24;
+  const left = 36, right = 10, top = 10, bottom = 34;
   const svg = document.createElementNS(svgNs, "svg");
   svg.setAttribute("width", String(width));
   svg.setAttribute("height", String(height));
@@ -43,7 +43,7 @@ export function drawTimeline(
     add("line", { x1: String(left), x2: String(width - right), y1: String(y(tick)), y2: String(y(tick)), class: "grid" });
     add("text", { x: String(left - 4), y: String(y(tick) + 4), class: "axis", "text-anchor": "end" }, `${tick * 100}%`);
   }
-  add("text", { x: String(width - right), y: String(height - 4), class: "axis", "text-anchor": "end" }, "revision");
+  add("text", { x: String(width - right), y: String(height - 2), class: "axis", "text-anchor": "end" }, "revision");
   let colour = 0;
   const legend: { label: string; colour: string }[] = [];
   for (const target of targets) {
@@ -76,7 +76,7 @@ export function drawTimeline(
     hit.addEventListener("keydown", (e) => {
       if ((e as KeyboardEvent).key === "Enter") onRevision(p.revision);
     });
-    add("text", { x: String(x(p.revision)), y: String(height - 8), class: "axis", "text-anchor": "middle" }, String(p.revision));
+    add("text", { x: String(x(p.revision)), y: String(height - bottom + 12), class: "axis", "text-anchor": "middle" }, String(p.revision));
   }
   const legendBox = document.createElement("div");
   legendBox.className = "legend";
