@@ -164,7 +164,22 @@ export class GraphView {
     this.world.style.width = `${this.width}px`;
     this.world.style.height = `${this.height}px`;
     this.world.replaceChildren(fragment);
+    this.overview();
+  }
+
+  /**
+   * The first view: the whole network when it fits at a readable size; otherwise readable
+   * cards at the top centre (wide layered layouts, such as link's, would shrink to dots), from
+   * where pan, zoom, Find and Fit reach the rest.
+   */
+  private overview(): void {
     this.fit();
+    const readable = 0.3;
+    if (this.scale >= readable) return;
+    this.scale = readable;
+    this.tx = (this.viewport.clientWidth || 800) / 2 - (this.width * readable) / 2;
+    this.ty = 0;
+    this.apply();
   }
 
   private arcs(
