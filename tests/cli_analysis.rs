@@ -85,7 +85,7 @@ fn mpe_table_shows_the_marginals_beside() {
     let out = credence(&["mpe", SINO]);
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("most probable explanation: all 26 unobserved variables"));
+    assert!(text.contains("most probable explanation: all 36 unobserved variables"));
     assert!(text.contains("P(state | e)"));
 }
 
