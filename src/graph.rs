@@ -3,6 +3,7 @@
 //!
 //! Vertices are plain `usize` indices; callers map them to [`VarId`](crate::model::VarId)s.
 
+use crate::cancel::{CancelToken, Interrupted};
 use crate::model::Network;
 
 /// A fixed-size set of vertex indices, one bit each.
@@ -206,8 +207,42 @@ pub struct Triangulation {
 
 /// Greedily eliminates all vertices of `graph` and records the maximal cliques created.
 pub fn triangulate(graph: &Graph, heuristic: Heuristic) -> Triangulation {
+    triangulate_within(graph, heuristic, f64::INFINITY, &CancelToken::new())
+        .expect("neither a limit nor a cancel can stop it")
+}
+
+/// Why a greedy elimination stopped before its end.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Stopped {
+    /// The cliques recorded so far already hold more than the limit's table entries.
+    OverLimit {
+        /// Entries of the cliques recorded when it stopped: a lower bound on the total.
+        at_least: f64,
+    },
+    /// The token was cancelled or its deadline passed.
+    Interrupted(Interrupted),
+}
+
+impl From<Interrupted> for Stopped {
+    fn from(why: Interrupted) -> Stopped {
+        Stopped::Interrupted(why)
+    }
+}
+
+/// As [`triangulate`], stopping as soon as the recorded cliques' tables hold more than
+/// `max_entries` entries in all (the triangulation could only grow from there), and checking
+/// `cancel` at every vertex.
+///
+/// # Errors
+/// [`Stopped`], with the entries counted so far when over the limit.
+pub fn triangulate_within(
+    graph: &Graph,
+    heuristic: Heuristic,
+    max_entries: f64,
+    cancel: &CancelToken,
+) -> Result<Triangulation, Stopped> {
     let all = vec![true; graph.n_vertices()];
-    eliminate(graph, heuristic, &all, true)
+    eliminate(graph, heuristic, &all, true, max_entries, cancel)
 }
 
 /// The maximal cliques created by eliminating every vertex of `graph` in `order` (which lists
@@ -249,7 +284,25 @@ fn eliminate_vertex(work: &mut Graph, v: usize, cliques: Option<&mut Vec<BitSet>
 /// A greedy order for eliminating the vertices marked in `eligible`; the others stay in the
 /// graph (their edges count for fill-in) but are never eliminated.
 pub fn elimination_order(graph: &Graph, heuristic: Heuristic, eligible: &[bool]) -> Vec<usize> {
-    eliminate(graph, heuristic, eligible, false).order
+    elimination_order_until(graph, heuristic, eligible, &CancelToken::new())
+        .expect("a new token is never cancelled")
+}
+
+/// As [`elimination_order`], checking `cancel` at every vertex.
+///
+/// # Errors
+/// [`Interrupted`] when `cancel` stops it.
+pub fn elimination_order_until(
+    graph: &Graph,
+    heuristic: Heuristic,
+    eligible: &[bool],
+    cancel: &CancelToken,
+) -> Result<Vec<usize>, Interrupted> {
+    match eliminate(graph, heuristic, eligible, false, f64::INFINITY, cancel) {
+        Ok(t) => Ok(t.order),
+        Err(Stopped::Interrupted(why)) => Err(why),
+        Err(Stopped::OverLimit { .. }) => unreachable!("no limit on entries"),
+    }
 }
 
 fn eliminate(
@@ -257,7 +310,9 @@ fn eliminate(
     heuristic: Heuristic,
     eligible: &[bool],
     record_cliques: bool,
-) -> Triangulation {
+    max_entries: f64,
+    cancel: &CancelToken,
+) -> Result<Triangulation, Stopped> {
     let n = graph.n_vertices();
     let mut work = graph.clone();
     let mut alive = eligible.to_vec();
@@ -274,7 +329,9 @@ fn eliminate(
     let mut order = Vec::with_capacity(n_eliminated);
     let mut cliques: Vec<BitSet> = Vec::new();
     let mut dirty = BitSet::new(n);
+    let mut entries = 0.0;
     for _ in 0..n_eliminated {
+        cancel.check()?;
         let v = (0..n)
             .filter(|&v| alive[v])
             .min_by(|&a, &b| {
@@ -283,7 +340,14 @@ fn eliminate(
                     .unwrap_or(std::cmp::Ordering::Equal)
             })
             .expect("a vertex is left");
+        let recorded = cliques.len();
         let members = eliminate_vertex(&mut work, v, record_cliques.then_some(&mut cliques));
+        if cliques.len() > recorded {
+            entries += table_entries(graph, &cliques[recorded].iter().collect::<Vec<_>>());
+            if entries > max_entries {
+                return Err(Stopped::OverLimit { at_least: entries });
+            }
+        }
         alive[v] = false;
         order.push(v);
         // A score changes only where a neighbourhood changed: neighbours of `v` and theirs.
@@ -300,10 +364,10 @@ fn eliminate(
             dirty.remove(u);
         }
     }
-    Triangulation {
+    Ok(Triangulation {
         order,
         cliques: cliques.iter().map(|c| c.iter().collect()).collect(),
-    }
+    })
 }
 
 /// Entries of a table over `vertices`, as `f64` so that absurd sizes are estimated, not overflowed.
