@@ -33,8 +33,8 @@ use crate::cancel::{CancelToken, Interrupted};
 use crate::evidence::Evidence;
 use crate::factor::{Factor, Projection, Slice};
 use crate::graph::{
-    Graph, Heuristic, Stopped, Triangulation, clique_tree, cliques_in_order, table_entries,
-    triangulate_within,
+    Graph, Heuristic, Stopped, Triangulation, clique_tree, cliques_in_order,
+    largest_clique_lower_bound, table_entries, triangulate_within,
 };
 use crate::model::{Network, VarId};
 use std::borrow::Cow;
@@ -156,6 +156,12 @@ fn best_triangulation(
     max_entries: f64,
     cancel: &CancelToken,
 ) -> Result<(Heuristic, Triangulation), Stopped> {
+    if max_entries.is_finite() {
+        let at_least = largest_clique_lower_bound(graph, cancel)?;
+        if at_least > max_entries {
+            return Err(Stopped::OverLimit { at_least });
+        }
+    }
     let mut best: Option<(f64, Heuristic, Triangulation)> = None;
     let mut at_least = f64::INFINITY;
     for &h in heuristics {
