@@ -3,6 +3,7 @@
 //!
 //! Vertices are plain `usize` indices; callers map them to [`VarId`](crate::model::VarId)s.
 
+use crate::cancel::{CancelToken, Interrupted};
 use crate::model::Network;
 
 /// A fixed-size set of vertex indices, one bit each.
@@ -206,8 +207,42 @@ pub struct Triangulation {
 
 /// Greedily eliminates all vertices of `graph` and records the maximal cliques created.
 pub fn triangulate(graph: &Graph, heuristic: Heuristic) -> Triangulation {
+    triangulate_within(graph, heuristic, f64::INFINITY, &CancelToken::new())
+        .expect("neither a limit nor a cancel can stop it")
+}
+
+/// Why a greedy elimination stopped before its end.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Stopped {
+    /// The cliques recorded so far already hold more than the limit's table entries.
+    OverLimit {
+        /// Entries of the cliques recorded when it stopped: a lower bound on the total.
+        at_least: f64,
+    },
+    /// The token was cancelled or its deadline passed.
+    Interrupted(Interrupted),
+}
+
+impl From<Interrupted> for Stopped {
+    fn from(why: Interrupted) -> Stopped {
+        Stopped::Interrupted(why)
+    }
+}
+
+/// As [`triangulate`], stopping as soon as the recorded cliques' tables hold more than
+/// `max_entries` entries in all (the triangulation could only grow from there), and checking
+/// `cancel` at every vertex.
+///
+/// # Errors
+/// [`Stopped`], with the entries counted so far when over the limit.
+pub fn triangulate_within(
+    graph: &Graph,
+    heuristic: Heuristic,
+    max_entries: f64,
+    cancel: &CancelToken,
+) -> Result<Triangulation, Stopped> {
     let all = vec![true; graph.n_vertices()];
-    eliminate(graph, heuristic, &all, true)
+    eliminate(graph, heuristic, &all, true, max_entries, cancel)
 }
 
 /// The maximal cliques created by eliminating every vertex of `graph` in `order` (which lists
@@ -249,7 +284,25 @@ fn eliminate_vertex(work: &mut Graph, v: usize, cliques: Option<&mut Vec<BitSet>
 /// A greedy order for eliminating the vertices marked in `eligible`; the others stay in the
 /// graph (their edges count for fill-in) but are never eliminated.
 pub fn elimination_order(graph: &Graph, heuristic: Heuristic, eligible: &[bool]) -> Vec<usize> {
-    eliminate(graph, heuristic, eligible, false).order
+    elimination_order_until(graph, heuristic, eligible, &CancelToken::new())
+        .expect("a new token is never cancelled")
+}
+
+/// As [`elimination_order`], checking `cancel` at every vertex.
+///
+/// # Errors
+/// [`Interrupted`] when `cancel` stops it.
+pub fn elimination_order_until(
+    graph: &Graph,
+    heuristic: Heuristic,
+    eligible: &[bool],
+    cancel: &CancelToken,
+) -> Result<Vec<usize>, Interrupted> {
+    match eliminate(graph, heuristic, eligible, false, f64::INFINITY, cancel) {
+        Ok(t) => Ok(t.order),
+        Err(Stopped::Interrupted(why)) => Err(why),
+        Err(Stopped::OverLimit { .. }) => unreachable!("no limit on entries"),
+    }
 }
 
 fn eliminate(
@@ -257,7 +310,9 @@ fn eliminate(
     heuristic: Heuristic,
     eligible: &[bool],
     record_cliques: bool,
-) -> Triangulation {
+    max_entries: f64,
+    cancel: &CancelToken,
+) -> Result<Triangulation, Stopped> {
     let n = graph.n_vertices();
     let mut work = graph.clone();
     let mut alive = eligible.to_vec();
@@ -274,7 +329,9 @@ fn eliminate(
     let mut order = Vec::with_capacity(n_eliminated);
     let mut cliques: Vec<BitSet> = Vec::new();
     let mut dirty = BitSet::new(n);
+    let mut entries = 0.0;
     for _ in 0..n_eliminated {
+        cancel.check()?;
         let v = (0..n)
             .filter(|&v| alive[v])
             .min_by(|&a, &b| {
@@ -283,7 +340,14 @@ fn eliminate(
                     .unwrap_or(std::cmp::Ordering::Equal)
             })
             .expect("a vertex is left");
+        let recorded = cliques.len();
         let members = eliminate_vertex(&mut work, v, record_cliques.then_some(&mut cliques));
+        if cliques.len() > recorded {
+            entries += table_entries(graph, &cliques[recorded].iter().collect::<Vec<_>>());
+            if entries > max_entries {
+                return Err(Stopped::OverLimit { at_least: entries });
+            }
+        }
         alive[v] = false;
         order.push(v);
         // A score changes only where a neighbourhood changed: neighbours of `v` and theirs.
@@ -300,10 +364,57 @@ fn eliminate(
             dirty.remove(u);
         }
     }
-    Triangulation {
+    Ok(Triangulation {
         order,
         cliques: cliques.iter().map(|c| c.iter().collect()).collect(),
+    })
+}
+
+/// A lower bound on the entries of the largest clique table of every triangulation of
+/// `graph`, from the minor-min-width bound on treewidth (Gogate & Dechter, UAI 2004): repeatedly
+/// contract a vertex of least degree into its neighbour of least degree; a minor whose least
+/// degree is `d` has treewidth at least `d`, so some clique of every triangulation has at
+/// least `d + 1` vertices, and its table at least the product of the `d + 1` smallest weights.
+///
+/// Far cheaper than a triangulation (a bit-set union per contraction), so it can refuse a
+/// hopeless graph before any greedy search starts.
+///
+/// # Errors
+/// [`Interrupted`] when `cancel` stops it (checked every 64 contractions).
+pub fn largest_clique_lower_bound(graph: &Graph, cancel: &CancelToken) -> Result<f64, Interrupted> {
+    let n = graph.n_vertices();
+    let mut work = graph.adjacency.clone();
+    let mut degree: Vec<usize> = work.iter().map(BitSet::len).collect();
+    let mut alive = vec![true; n];
+    let mut width = 0;
+    for step in 0..n {
+        if step % 64 == 0 {
+            cancel.check()?;
+        }
+        let Some(v) = (0..n).filter(|&v| alive[v]).min_by_key(|&v| degree[v]) else {
+            break;
+        };
+        width = width.max(degree[v]);
+        alive[v] = false;
+        let neighbours: Vec<usize> = work[v].iter().collect();
+        let Some(&u) = neighbours.iter().min_by_key(|&&u| degree[u]) else {
+            continue;
+        };
+        // Contract v into u: u takes v's other neighbours.
+        for &w in &neighbours {
+            work[w].remove(v);
+            if w != u && !work[u].contains(w) {
+                work[u].insert(w);
+                work[w].insert(u);
+                degree[w] += 1;
+                degree[u] += 1;
+            }
+            degree[w] -= 1;
+        }
     }
+    let mut weights = graph.weights.clone();
+    weights.sort_by(f64::total_cmp);
+    Ok(weights.iter().take(width + 1).product())
 }
 
 /// Entries of a table over `vertices`, as `f64` so that absurd sizes are estimated, not overflowed.
@@ -411,6 +522,69 @@ mod tests {
             .iter()
             .map(|c| table_entries(g, c))
             .sum()
+    }
+
+    /// A pseudo-random graph: `n` vertices of weight 2 or 3, each joined to a few earlier ones.
+    fn scrambled(n: usize, links: usize, seed: u64) -> Graph {
+        let mut state = seed;
+        let mut next = move |m: usize| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            ((state >> 33) % m as u64) as usize
+        };
+        let mut g = Graph::new((0..n).map(|v| 2.0 + (v % 2) as f64).collect());
+        for v in 1..n {
+            for _ in 0..links {
+                let u = next(v);
+                g.add_edge(u, v);
+            }
+        }
+        g
+    }
+
+    #[test]
+    fn the_clique_lower_bound_is_below_every_greedy_triangulation() {
+        let token = CancelToken::new();
+        for seed in 0..20 {
+            let g = scrambled(30, 3, seed);
+            let bound = largest_clique_lower_bound(&g, &token).unwrap();
+            for heuristic in Heuristic::ALL {
+                let largest = triangulate(&g, heuristic)
+                    .cliques
+                    .iter()
+                    .map(|c| table_entries(&g, c))
+                    .fold(0.0, f64::max);
+                assert!(bound <= largest, "seed {seed}: {bound} > {largest}");
+            }
+        }
+        // A clique of five binary vertices: treewidth 4, one table of 32 entries.
+        let mut k5 = Graph::new(vec![2.0; 5]);
+        for a in 0..5 {
+            for b in a + 1..5 {
+                k5.add_edge(a, b);
+            }
+        }
+        assert_eq!(largest_clique_lower_bound(&k5, &token), Ok(32.0));
+    }
+
+    #[test]
+    fn a_triangulation_stops_past_its_limit_or_when_cancelled() {
+        let g = scrambled(200, 4, 7);
+        let token = CancelToken::new();
+        let full = triangulate(&g, Heuristic::MinFill);
+        let total: f64 = full.cliques.iter().map(|c| table_entries(&g, c)).sum();
+        match triangulate_within(&g, Heuristic::MinFill, total / 2.0, &token) {
+            Err(Stopped::OverLimit { at_least }) => assert!(at_least > total / 2.0),
+            other => panic!("{other:?}"),
+        }
+        let again = triangulate_within(&g, Heuristic::MinFill, total, &token).unwrap();
+        assert_eq!(again.cliques, full.cliques);
+        token.cancel(Interrupted::Cancelled);
+        assert_eq!(
+            triangulate_within(&g, Heuristic::MinFill, f64::INFINITY, &token).map(|_| ()),
+            Err(Stopped::Interrupted(Interrupted::Cancelled))
+        );
     }
 
     #[test]

@@ -366,7 +366,7 @@ fn stopping_rules_say_what_stopped_the_run() {
             method,
             SamplingConfig {
                 max_time: Some(std::time::Duration::from_millis(150)),
-                ..config(u64::MAX / 2, 5)
+                ..config(credence::infer::sampling::MAX_SAMPLES, 5)
             },
         )
         .unwrap()

@@ -4,9 +4,10 @@
 //! (maxima) and the logs of those scales are summed, so long products cannot underflow.
 
 use super::AnalysisError;
+use crate::cancel::CancelToken;
 use crate::evidence::Evidence;
 use crate::factor::{Factor, Projection};
-use crate::graph::{Graph, Heuristic, elimination_order};
+use crate::graph::{Graph, Heuristic, elimination_order_until};
 use crate::model::{Network, VarId};
 
 /// Largest product (in entries) an elimination builds: 2^27 entries are 1 GiB of `f64`. MAP's
@@ -129,13 +130,15 @@ pub(super) fn product(factors: Vec<Factor>) -> Factor {
 ///
 /// # Errors
 /// [`AnalysisError::EliminationTooLarge`] before building a product over more than
-/// [`MAX_ELIMINATION_ENTRIES`] entries.
+/// [`MAX_ELIMINATION_ENTRIES`] entries; [`Interrupted`](crate::InferenceError::Interrupted)
+/// when `cancel` stops it (checked at every variable).
 pub(super) fn eliminate(
     network: &Network,
     mut factors: Vec<Factor>,
     eliminate: &[bool],
     combine: Combine,
     mut trace: Option<&mut Vec<(VarId, Factor)>>,
+    cancel: &CancelToken,
 ) -> Result<Option<(Vec<Factor>, f64)>, AnalysisError> {
     let weights = network
         .variables()
@@ -152,9 +155,10 @@ pub(super) fn eliminate(
             }
         }
     }
-    let order = elimination_order(&graph, Heuristic::WeightedMinFill, &eligible);
+    let order = elimination_order_until(&graph, Heuristic::WeightedMinFill, &eligible, cancel)?;
     let mut ln_scale = 0.0;
     for v in order {
+        cancel.check()?;
         let var = VarId::new(v);
         let (with, without): (Vec<Factor>, Vec<Factor>) =
             factors.into_iter().partition(|f| f.contains(var));
@@ -202,13 +206,16 @@ pub(super) fn eliminate(
 pub(super) fn ln_p_evidence(
     network: &Network,
     evidence: &Evidence,
+    cancel: &CancelToken,
 ) -> Result<Option<f64>, AnalysisError> {
     let relevant = ancestral_set(network, evidence.variables());
     let Some((factors, ln_constant)) = evidence_factors(network, evidence, &relevant, &[], None)
     else {
         return Ok(None);
     };
-    let Some((rest, ln_scale)) = eliminate(network, factors, &relevant, Combine::Sum, None)? else {
+    let Some((rest, ln_scale)) =
+        eliminate(network, factors, &relevant, Combine::Sum, None, cancel)?
+    else {
         return Ok(None);
     };
     let total = product(rest).total();

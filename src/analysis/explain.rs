@@ -22,6 +22,7 @@
 //! Cost: one query with all evidence, one per item without it and one per item alone.
 
 use super::{AnalysisError, check_target_unobserved, check_vars, split_evidence};
+use crate::cancel::CancelToken;
 use crate::evidence::Evidence;
 use crate::infer::InferenceEngine;
 use crate::model::VarId;
@@ -124,21 +125,51 @@ pub fn explain(
     evidence: &Evidence,
     target: VarId,
 ) -> Result<EvidenceReport, AnalysisError> {
+    explain_until(engine, evidence, target, &CancelToken::new())
+}
+
+/// Most evidence items [`explain`] reports on: each costs two queries.
+pub const MAX_EXPLAIN_ITEMS: usize = 1024;
+
+/// As [`explain`], stopping when `cancel` says so.
+///
+/// # Errors
+/// As [`explain`], [`AnalysisError::TooMany`] over [`MAX_EXPLAIN_ITEMS`] evidence items, and
+/// [`Interrupted`](crate::InferenceError::Interrupted).
+pub fn explain_until(
+    engine: &dyn InferenceEngine,
+    evidence: &Evidence,
+    target: VarId,
+    cancel: &CancelToken,
+) -> Result<EvidenceReport, AnalysisError> {
     let network = engine.network();
     check_vars(network, &[target])?;
     check_target_unobserved(network, evidence, target)?;
-    let all = engine.posteriors(evidence, &[target])?;
+    let n_items = evidence.variables().count();
+    if n_items > MAX_EXPLAIN_ITEMS {
+        return Err(AnalysisError::TooMany {
+            what: "evidence items to explain",
+            count: n_items,
+            limit: MAX_EXPLAIN_ITEMS,
+            advice: "explain a smaller set of findings",
+        });
+    }
+    let posteriors = |evidence: &Evidence| {
+        engine
+            .answer_until(evidence, &[target], cancel)
+            .map(|answer| answer.posteriors)
+    };
+    let all = posteriors(evidence)?;
     let posterior = all.marginal(target).expect("target requested").to_vec();
     let ln_p_evidence = all.ln_p_evidence();
-    let prior = engine
-        .posteriors(&Evidence::new(), &[target])?
+    let prior = posteriors(&Evidence::new())?
         .marginal(target)
         .expect("target requested")
         .to_vec();
     let mut items = Vec::new();
     for var in evidence.variables().collect::<Vec<_>>() {
-        let rest = engine.posteriors(&split_evidence(network, evidence, var, false), &[target])?;
-        let alone = engine.posteriors(&split_evidence(network, evidence, var, true), &[target])?;
+        let rest = posteriors(&split_evidence(network, evidence, var, false))?;
+        let alone = posteriors(&split_evidence(network, evidence, var, true))?;
         let without = rest.marginal(target).expect("target requested").to_vec();
         let total_variation = posterior
             .iter()

@@ -25,6 +25,11 @@ pub fn intervene(
     let vars: Vec<VarId> = interventions.iter().map(|&(v, _)| v).collect();
     check_vars(network, &vars)?;
     check_distinct(network, &vars)?;
+    // One look-up per variable, however many interventions.
+    let mut forced: Vec<Option<usize>> = vec![None; network.n_variables()];
+    for &(var, state) in interventions {
+        forced[var.index()] = Some(state);
+    }
     let mut builder = NetworkBuilder::new(network.name());
     builder.set_properties(network.properties().to_vec());
     for variable in network.variables() {
@@ -32,8 +37,8 @@ pub fn intervene(
         builder.set_variable_properties(id, variable.properties().to_vec());
     }
     for var in network.variable_ids() {
-        match interventions.iter().find(|(v, _)| *v == var) {
-            Some(&(_, state)) => {
+        match forced[var.index()] {
+            Some(state) => {
                 let variable = network.variable(var);
                 if state >= variable.cardinality() {
                     return Err(crate::infer::InferenceError::ForeignId(format!(

@@ -8,6 +8,7 @@ use super::elimination::{
     Combine, ancestral_set, eliminate, evidence_factors, product, values_in_order,
 };
 use super::{AnalysisError, check_distinct, check_vars};
+use crate::cancel::CancelToken;
 use crate::evidence::Evidence;
 use crate::infer::{check_ids, impossible};
 use crate::model::{Network, VarId};
@@ -90,6 +91,19 @@ pub fn joint_posterior(
     evidence: &Evidence,
     vars: &[VarId],
 ) -> Result<JointPosterior, AnalysisError> {
+    joint_posterior_until(network, evidence, vars, &CancelToken::new())
+}
+
+/// As [`joint_posterior`], stopping when `cancel` says so.
+///
+/// # Errors
+/// As [`joint_posterior`], and [`Interrupted`](crate::InferenceError::Interrupted).
+pub fn joint_posterior_until(
+    network: &Network,
+    evidence: &Evidence,
+    vars: &[VarId],
+    cancel: &CancelToken,
+) -> Result<JointPosterior, AnalysisError> {
     check_ids(network, evidence, &[])?;
     check_vars(network, vars)?;
     check_distinct(network, vars)?;
@@ -113,7 +127,7 @@ pub fn joint_posterior(
     let mut summed = relevant;
     vars.iter().for_each(|v| summed[v.index()] = false);
     let (rest, ln_scale) =
-        eliminate(network, factors, &summed, Combine::Sum, None)?.ok_or_else(fail)?;
+        eliminate(network, factors, &summed, Combine::Sum, None, cancel)?.ok_or_else(fail)?;
     // A variable of `vars` always keeps its CPT (it is relevant), so the product covers them all.
     let table = product(rest);
     let mut values = values_in_order(&table, vars);

@@ -54,13 +54,24 @@ mod sensitivity;
 mod voi;
 
 pub use elimination::MAX_ELIMINATION_ENTRIES;
-pub use explain::{Conflict, EvidenceImpact, EvidenceReport, explain};
+pub use explain::{
+    Conflict, EvidenceImpact, EvidenceReport, MAX_EXPLAIN_ITEMS, explain, explain_until,
+};
 pub use intervention::intervene;
-pub use joint::{JointPosterior, MAX_JOINT_ENTRIES, joint_posterior};
-pub use mpe::{MostProbable, maximum_a_posteriori, most_probable_explanation};
-pub use sensitivity::{ParameterSensitivity, Sensitivity, sensitivity};
-pub use voi::{Information, ValueOfInformation, value_of_information};
+pub use joint::{JointPosterior, MAX_JOINT_ENTRIES, joint_posterior, joint_posterior_until};
+pub use mpe::{
+    MostProbable, maximum_a_posteriori, maximum_a_posteriori_until, most_probable_explanation,
+    most_probable_explanation_until,
+};
+pub use sensitivity::{
+    MAX_SENSITIVITY_PARAMETERS, ParameterSensitivity, Sensitivity, sensitivity, sensitivity_until,
+};
+pub use voi::{
+    Information, MAX_VOI_CANDIDATES, ValueOfInformation, value_of_information,
+    value_of_information_until,
+};
 
+use crate::cancel::Interrupted;
 use crate::evidence::Evidence;
 use crate::infer::InferenceError;
 use crate::model::{ModelError, Network, VarId};
@@ -105,12 +116,30 @@ pub enum AnalysisError {
         /// The limit.
         limit: usize,
     },
+    /// A list an analysis would work through or answer with is over its limit.
+    #[error("{what}: {count} is over the limit of {limit}; {advice}")]
+    TooMany {
+        /// What is counted, e.g. "value of information candidates".
+        what: &'static str,
+        /// How many there would be.
+        count: usize,
+        /// The limit.
+        limit: usize,
+        /// How to ask for less.
+        advice: &'static str,
+    },
     /// A variable named twice where each may appear once.
     #[error("'{variable}' is given twice")]
     Repeated {
         /// The variable.
         variable: String,
     },
+}
+
+impl From<Interrupted> for AnalysisError {
+    fn from(why: Interrupted) -> AnalysisError {
+        AnalysisError::Inference(InferenceError::Interrupted(why))
+    }
 }
 
 /// `H(p) = -Σ p ln p`, in nats.
@@ -144,10 +173,11 @@ fn check_vars(network: &Network, vars: &[VarId]) -> Result<(), AnalysisError> {
     Ok(())
 }
 
-/// Fails when a variable appears twice in `vars`.
+/// Fails when a variable appears twice in `vars` (ids already checked to be `network`'s).
 fn check_distinct(network: &Network, vars: &[VarId]) -> Result<(), AnalysisError> {
-    for (i, var) in vars.iter().enumerate() {
-        if vars[..i].contains(var) {
+    let mut seen = vec![false; network.n_variables()];
+    for var in vars {
+        if std::mem::replace(&mut seen[var.index()], true) {
             return Err(AnalysisError::Repeated {
                 variable: network.variable(*var).name().to_string(),
             });

@@ -12,6 +12,7 @@ use super::elimination::{
     Combine, ancestral_set, eliminate, evidence_factors, ln_p_evidence, product,
 };
 use super::{AnalysisError, check_distinct, check_vars};
+use crate::cancel::CancelToken;
 use crate::evidence::Evidence;
 use crate::infer::{check_ids, impossible};
 use crate::model::{Network, VarId};
@@ -50,11 +51,23 @@ pub fn most_probable_explanation(
     network: &Network,
     evidence: &Evidence,
 ) -> Result<MostProbable, AnalysisError> {
+    most_probable_explanation_until(network, evidence, &CancelToken::new())
+}
+
+/// As [`most_probable_explanation`], stopping when `cancel` says so.
+///
+/// # Errors
+/// As [`most_probable_explanation`], and [`Interrupted`](crate::InferenceError::Interrupted).
+pub fn most_probable_explanation_until(
+    network: &Network,
+    evidence: &Evidence,
+    cancel: &CancelToken,
+) -> Result<MostProbable, AnalysisError> {
     let unobserved: Vec<VarId> = network
         .variable_ids()
         .filter(|&v| evidence.hard_state(v).is_none())
         .collect();
-    maximum_a_posteriori(network, evidence, &unobserved)
+    maximum_a_posteriori_until(network, evidence, &unobserved, cancel)
 }
 
 /// The most probable joint state of `vars` given `evidence`, every other variable summed out.
@@ -74,6 +87,19 @@ pub fn maximum_a_posteriori(
     network: &Network,
     evidence: &Evidence,
     vars: &[VarId],
+) -> Result<MostProbable, AnalysisError> {
+    maximum_a_posteriori_until(network, evidence, vars, &CancelToken::new())
+}
+
+/// As [`maximum_a_posteriori`], stopping when `cancel` says so.
+///
+/// # Errors
+/// As [`maximum_a_posteriori`], and [`Interrupted`](crate::InferenceError::Interrupted).
+pub fn maximum_a_posteriori_until(
+    network: &Network,
+    evidence: &Evidence,
+    vars: &[VarId],
+    cancel: &CancelToken,
 ) -> Result<MostProbable, AnalysisError> {
     check_ids(network, evidence, &[])?;
     check_vars(network, vars)?;
@@ -96,10 +122,17 @@ pub fn maximum_a_posteriori(
         .map(|v| relevant[v] && !in_map[v])
         .collect();
     let (factors, ln_sum_scale) =
-        eliminate(network, factors, &summed, Combine::Sum, None)?.ok_or_else(fail)?;
+        eliminate(network, factors, &summed, Combine::Sum, None, cancel)?.ok_or_else(fail)?;
     let mut trace = Vec::new();
-    let (rest, ln_max_scale) =
-        eliminate(network, factors, &in_map, Combine::Max, Some(&mut trace))?.ok_or_else(fail)?;
+    let (rest, ln_max_scale) = eliminate(
+        network,
+        factors,
+        &in_map,
+        Combine::Max,
+        Some(&mut trace),
+        cancel,
+    )?
+    .ok_or_else(fail)?;
     let top = product(rest);
     debug_assert!(top.vars().is_empty(), "every MAP variable was eliminated");
     let top = top.values()[0];
@@ -123,7 +156,7 @@ pub fn maximum_a_posteriori(
         }
         state[var.index()] = best;
     }
-    let ln_p_e = ln_p_evidence(network, evidence)?.ok_or_else(fail)?;
+    let ln_p_e = ln_p_evidence(network, evidence, cancel)?.ok_or_else(fail)?;
     let assignment = map_vars
         .iter()
         .map(|&v| {

@@ -27,6 +27,7 @@ use super::elimination::{
     Combine, ancestral_set, eliminate, evidence_factors, product, values_in_order,
 };
 use super::{AnalysisError, check_target_unobserved, check_vars};
+use crate::cancel::CancelToken;
 use crate::evidence::Evidence;
 use crate::factor::Factor;
 use crate::infer::{InferenceError, check_ids, impossible};
@@ -34,6 +35,11 @@ use crate::model::{Network, VarId};
 
 /// Relative size below which the difference of the formula's two terms is rounding.
 const ROUNDING: f64 = 1e-12;
+
+/// Most CPT entries a sensitivity analysis answers for (one row each): 2^20 rows are tens of
+/// MiB in memory and far more on the wire; a target with more relevant parameters is asked
+/// about on a smaller network or with more evidence cutting ancestors off.
+pub const MAX_SENSITIVITY_PARAMETERS: usize = 1 << 20;
 
 /// The derivative of the target posterior with respect to one CPT entry.
 #[derive(Clone, Debug, PartialEq)]
@@ -73,6 +79,7 @@ fn family_derivatives(
     evidence: &Evidence,
     relevant: &[bool],
     var: VarId,
+    cancel: &CancelToken,
 ) -> Result<Option<(Vec<f64>, f64)>, AnalysisError> {
     let family: Vec<VarId> = network.parents(var).iter().copied().chain([var]).collect();
     let Some((factors, ln_constant)) =
@@ -82,7 +89,8 @@ fn family_derivatives(
     };
     let mut summed = relevant.to_vec();
     family.iter().for_each(|v| summed[v.index()] = false);
-    let Some((rest, ln_scale)) = eliminate(network, factors, &summed, Combine::Sum, None)? else {
+    let Some((rest, ln_scale)) = eliminate(network, factors, &summed, Combine::Sum, None, cancel)?
+    else {
         return Ok(None);
     };
     let mut table = product(rest);
@@ -129,6 +137,21 @@ pub fn sensitivity(
     target: VarId,
     state: usize,
 ) -> Result<Sensitivity, AnalysisError> {
+    sensitivity_until(network, evidence, target, state, &CancelToken::new())
+}
+
+/// As [`sensitivity`], stopping when `cancel` says so.
+///
+/// # Errors
+/// As [`sensitivity`], [`AnalysisError::TooMany`] over [`MAX_SENSITIVITY_PARAMETERS`]
+/// parameters, and [`Interrupted`](InferenceError::Interrupted).
+pub fn sensitivity_until(
+    network: &Network,
+    evidence: &Evidence,
+    target: VarId,
+    state: usize,
+    cancel: &CancelToken,
+) -> Result<Sensitivity, AnalysisError> {
     check_ids(network, evidence, &[])?;
     check_vars(network, &[target])?;
     if state >= network.cardinality(target) {
@@ -141,26 +164,40 @@ pub fn sensitivity(
         .observe(network, target, state)
         .expect("target unobserved and state in range");
     let relevant = ancestral_set(network, evidence.variables().chain([target]));
+    let n_parameters: usize = network
+        .variable_ids()
+        .filter(|v| relevant[v.index()] && network.cardinality(*v) >= 2)
+        .map(|v| network.cpt(v).values().len())
+        .sum();
+    if n_parameters > MAX_SENSITIVITY_PARAMETERS {
+        return Err(AnalysisError::TooMany {
+            what: "sensitivity parameters (CPT entries of the target's and the evidence's ancestors)",
+            count: n_parameters,
+            limit: MAX_SENSITIVITY_PARAMETERS,
+            advice: "ask on a smaller network",
+        });
+    }
 
     let mut parameters = Vec::new();
     let mut probability = None;
     for var in network.variable_ids().filter(|v| relevant[v.index()]) {
         let n_states = network.cardinality(var);
         let (d_e, ln_e) =
-            family_derivatives(network, evidence, &relevant, var)?.ok_or_else(fail)?;
+            family_derivatives(network, evidence, &relevant, var, cancel)?.ok_or_else(fail)?;
         let theta = network.cpt(var).values();
         let z_e: f64 = theta.iter().zip(&d_e).map(|(t, d)| t * d).sum();
         if z_e <= 0.0 || !z_e.is_finite() {
             return Err(fail());
         }
         let f_e: Vec<f64> = d_e.iter().map(|d| d / z_e).collect();
-        let f_ye: Vec<f64> = match family_derivatives(network, &with_target, &relevant, var)? {
-            Some((d_ye, ln_ye)) => {
-                let scale = (ln_ye - ln_e).exp() / z_e;
-                d_ye.iter().map(|d| d * scale).collect()
-            }
-            None => vec![0.0; d_e.len()],
-        };
+        let f_ye: Vec<f64> =
+            match family_derivatives(network, &with_target, &relevant, var, cancel)? {
+                Some((d_ye, ln_ye)) => {
+                    let scale = (ln_ye - ln_e).exp() / z_e;
+                    d_ye.iter().map(|d| d * scale).collect()
+                }
+                None => vec![0.0; d_e.len()],
+            };
         let p: f64 = theta.iter().zip(&f_ye).map(|(t, f)| t * f).sum();
         probability.get_or_insert(p);
         if n_states < 2 {

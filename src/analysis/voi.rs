@@ -6,6 +6,7 @@
 //! current posteriors, then one per state of each candidate.
 
 use super::{AnalysisError, check_target_unobserved, check_vars, entropy};
+use crate::cancel::CancelToken;
 use crate::evidence::Evidence;
 use crate::infer::{InferenceEngine, InferenceError};
 use crate::model::VarId;
@@ -13,6 +14,10 @@ use crate::model::VarId;
 /// Mutual information below this is rounding (the formula subtracts entropies of order 1), and
 /// is reported as 0 so that variables that cannot inform the target tie exactly.
 const ROUNDING: f64 = 1e-12;
+
+/// Most candidates a value-of-information ranking considers: each costs one query per state.
+/// Every variable of the largest bundled networks (munin: 1,041) fits.
+pub const MAX_VOI_CANDIDATES: usize = 4096;
 
 /// One candidate's score.
 #[derive(Clone, Debug, PartialEq)]
@@ -50,6 +55,21 @@ pub fn value_of_information(
     target: VarId,
     candidates: &[VarId],
 ) -> Result<ValueOfInformation, AnalysisError> {
+    value_of_information_until(engine, evidence, target, candidates, &CancelToken::new())
+}
+
+/// As [`value_of_information`], stopping when `cancel` says so.
+///
+/// # Errors
+/// As [`value_of_information`], [`AnalysisError::TooMany`] over [`MAX_VOI_CANDIDATES`]
+/// candidates, and [`Interrupted`](InferenceError::Interrupted).
+pub fn value_of_information_until(
+    engine: &dyn InferenceEngine,
+    evidence: &Evidence,
+    target: VarId,
+    candidates: &[VarId],
+    cancel: &CancelToken,
+) -> Result<ValueOfInformation, AnalysisError> {
     let network = engine.network();
     check_vars(network, &[target])?;
     check_vars(network, candidates)?;
@@ -63,10 +83,23 @@ pub fn value_of_information(
     candidates.retain(|&v| {
         evidence.hard_state(v).is_none() && !std::mem::replace(&mut seen[v.index()], true)
     });
+    if candidates.len() > MAX_VOI_CANDIDATES {
+        return Err(AnalysisError::TooMany {
+            what: "value of information candidates",
+            count: candidates.len(),
+            limit: MAX_VOI_CANDIDATES,
+            advice: "name the candidates to rank",
+        });
+    }
+    let posteriors = |evidence: &Evidence, targets: &[VarId]| {
+        engine
+            .answer_until(evidence, targets, cancel)
+            .map(|answer| answer.posteriors)
+    };
 
     let mut wanted = vec![target];
     wanted.extend(&candidates);
-    let current = engine.posteriors(evidence, &wanted)?;
+    let current = posteriors(evidence, &wanted)?;
     let prior_entropy = entropy(current.marginal(target).expect("target requested"));
     let mut ranking = Vec::with_capacity(candidates.len());
     for &candidate in &candidates {
@@ -79,7 +112,7 @@ pub fn value_of_information(
             let mut more = evidence.clone();
             more.observe(network, candidate, state)
                 .map_err(|e| InferenceError::ForeignId(e.to_string()))?;
-            match engine.posteriors(&more, &[target]) {
+            match posteriors(&more, &[target]) {
                 Ok(posteriors) => {
                     expected_entropy +=
                         p * entropy(posteriors.marginal(target).expect("target requested"));

@@ -3,6 +3,8 @@
 use super::load_network;
 use anyhow::Result;
 use clap::Args;
+use credence::cancel::CancelToken;
+use credence::infer::{Budget, format_bytes};
 use credence::{JunctionTree, Network};
 use std::fmt::Write as _;
 use std::io::Write;
@@ -74,7 +76,24 @@ fn summary(network: &Network) -> String {
         network.n_arcs()
     );
     let _ = writeln!(out, "parameters  {} free", network.n_parameters());
-    let cost = JunctionTree::estimate(network);
+    // Bounded: a network far over the memory budget is said to be so, not triangulated for
+    // minutes.
+    let budget = Budget::default();
+    let cost = match JunctionTree::estimate_within(network, &budget, &CancelToken::new()) {
+        Ok(cost) if cost.complete => cost,
+        Ok(partial) => {
+            let _ = writeln!(
+                out,
+                "junction tree (exact inference): over the memory budget of {}: {partial}",
+                format_bytes(budget.max_bytes as f64)
+            );
+            return variables(network, out);
+        }
+        Err(e) => {
+            let _ = writeln!(out, "junction tree (exact inference): {e}");
+            return variables(network, out);
+        }
+    };
     let _ = writeln!(
         out,
         "junction tree (exact inference, {:?} triangulation)",
@@ -100,8 +119,13 @@ fn summary(network: &Network) -> String {
     let _ = writeln!(
         out,
         "  memory (tree + 1 query) {}",
-        credence::infer::format_bytes(cost.bytes)
+        format_bytes(cost.bytes)
     );
+    variables(network, out)
+}
+
+/// The variable list that ends the summary.
+fn variables(network: &Network, mut out: String) -> String {
     out.push_str("\nvariables (states; parents)\n");
     let width = network
         .variables()

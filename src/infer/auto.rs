@@ -1,9 +1,10 @@
 //! The automatic engine: exact when it fits, sampling when it must, and always saying which.
 
 use super::{
-    Answer, Budget, EngineKind, InferenceEngine, InferenceError, JunctionTree, Posteriors, Sampler,
+    Answer, Budget, EngineKind, InferenceEngine, InferenceError, JunctionTree, Sampler,
     SamplingConfig, SamplingMethod, format_bytes,
 };
+use crate::cancel::CancelToken;
 use crate::evidence::Evidence;
 use crate::model::{Network, VarId};
 use std::sync::Arc;
@@ -38,7 +39,20 @@ impl AutoEngine {
         budget: &Budget,
         config: SamplingConfig,
     ) -> Result<AutoEngine, InferenceError> {
-        match JunctionTree::compile(network.clone(), budget) {
+        AutoEngine::new_until(network, budget, config, &CancelToken::new())
+    }
+
+    /// As [`new`](Self::new), stopping the compilation when `cancel` says so.
+    ///
+    /// # Errors
+    /// As [`new`](Self::new), and [`InferenceError::Interrupted`].
+    pub fn new_until(
+        network: Arc<Network>,
+        budget: &Budget,
+        config: SamplingConfig,
+        cancel: &CancelToken,
+    ) -> Result<AutoEngine, InferenceError> {
+        match JunctionTree::compile_until(network.clone(), budget, cancel) {
             Ok(tree) => {
                 let why = format!(
                     "the junction tree needs {}, within the memory budget of {}",
@@ -79,17 +93,14 @@ impl AutoEngine {
 }
 
 impl InferenceEngine for AutoEngine {
-    fn posteriors(
+    fn answer_until(
         &self,
         evidence: &Evidence,
         targets: &[VarId],
-    ) -> Result<Posteriors, InferenceError> {
-        Ok(self.answer(evidence, targets)?.posteriors)
-    }
-
-    fn answer(&self, evidence: &Evidence, targets: &[VarId]) -> Result<Answer, InferenceError> {
+        cancel: &CancelToken,
+    ) -> Result<Answer, InferenceError> {
         if let Some(tree) = &self.exact {
-            let mut answer = tree.answer(evidence, targets)?;
+            let mut answer = tree.answer_until(evidence, targets, cancel)?;
             answer.reason = Some(format!("exact: {}", self.why));
             return Ok(answer);
         }
@@ -100,7 +111,7 @@ impl InferenceEngine for AutoEngine {
                 "no evidence, so likelihood weighting (every weight is 1)".to_string(),
             )
         } else {
-            let fraction = sampler.pilot_ess_fraction(evidence);
+            let fraction = sampler.pilot_ess_fraction(evidence, cancel)?;
             if fraction >= LW_MIN_ESS_FRACTION {
                 (
                     SamplingMethod::LikelihoodWeighting,
@@ -119,7 +130,9 @@ impl InferenceEngine for AutoEngine {
                 )
             }
         };
-        let mut answer = sampler.with_method(method).sample(evidence, targets)?;
+        let mut answer = sampler
+            .with_method(method)
+            .sample_until(evidence, targets, cancel)?;
         answer.reason = Some(format!("{}; {because}", self.why));
         Ok(answer)
     }

@@ -2,8 +2,10 @@
 //! is the independent oracle the other engines are tested against.
 
 use super::{
-    InferenceEngine, InferenceError, Posteriors, check_ids, impossible, normalize, resolve_targets,
+    Answer, InferenceEngine, InferenceError, Posteriors, check_ids, exact, impossible, normalize,
+    resolve_targets,
 };
+use crate::cancel::CancelToken;
 use crate::evidence::Evidence;
 use crate::model::{Network, VarId};
 use std::sync::Arc;
@@ -39,11 +41,35 @@ impl Enumeration {
     }
 }
 
+/// Assignments walked between two checks of the cancellation token.
+const CHECK_EVERY: u64 = 1 << 14;
+
 impl InferenceEngine for Enumeration {
-    fn posteriors(
+    fn answer_until(
         &self,
         evidence: &Evidence,
         targets: &[VarId],
+        cancel: &CancelToken,
+    ) -> Result<Answer, InferenceError> {
+        let posteriors = self.query(evidence, targets, cancel)?;
+        Ok(exact(self.kind(), posteriors))
+    }
+
+    fn network(&self) -> &Network {
+        &self.network
+    }
+
+    fn kind(&self) -> super::EngineKind {
+        super::EngineKind::Enumeration
+    }
+}
+
+impl Enumeration {
+    fn query(
+        &self,
+        evidence: &Evidence,
+        targets: &[VarId],
+        cancel: &CancelToken,
     ) -> Result<Posteriors, InferenceError> {
         let network = &*self.network;
         check_ids(network, evidence, targets)?;
@@ -59,7 +85,10 @@ impl InferenceEngine for Enumeration {
             .collect();
         let mut total = 0.0;
         let mut assignment = vec![0usize; n];
-        loop {
+        for walked in 0u64.. {
+            if walked % CHECK_EVERY == 0 {
+                cancel.check()?;
+            }
             let mut p = 1.0;
             for var in network.variable_ids() {
                 let cpt = network.cpt(var);
@@ -91,14 +120,7 @@ impl InferenceEngine for Enumeration {
                 assignment[d] = 0;
             }
         }
-    }
-
-    fn network(&self) -> &Network {
-        &self.network
-    }
-
-    fn kind(&self) -> super::EngineKind {
-        super::EngineKind::Enumeration
+        unreachable!("the walk ends at the last assignment")
     }
 }
 

@@ -26,17 +26,26 @@
 //! and keeps one message buffer per separator.
 
 use super::{
-    InferenceEngine, InferenceError, Posteriors, check_ids, impossible, normalize, resolve_targets,
+    Answer, InferenceEngine, InferenceError, Posteriors, check_ids, exact, impossible, normalize,
+    resolve_targets,
 };
+use crate::cancel::{CancelToken, Interrupted};
 use crate::evidence::Evidence;
 use crate::factor::{Factor, Projection, Slice};
 use crate::graph::{
-    Graph, Heuristic, Triangulation, clique_tree, cliques_in_order, table_entries, triangulate,
+    Graph, Heuristic, Stopped, Triangulation, clique_tree, cliques_in_order,
+    largest_clique_lower_bound, table_entries, triangulate_within,
 };
 use crate::model::{Network, VarId};
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The longest [`JunctionTree::estimate_within`] searches for a triangulation before it gives
+/// up: uploads are estimated as they arrive, so an adversarial structure must not hold a
+/// thread for minutes.
+pub const ESTIMATE_MAX_TIME: Duration = Duration::from_secs(5);
 
 /// How much memory a compiled junction tree may take.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,10 +116,21 @@ pub struct CostEstimate {
     pub bytes: f64,
     /// The triangulation heuristic that won.
     pub heuristic: Heuristic,
+    /// False when the triangulation stopped on passing the budget: the counts are then those
+    /// of the cliques found so far, lower bounds on the tree's.
+    pub complete: bool,
 }
 
 impl fmt::Display for CostEstimate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.complete {
+            return write!(
+                f,
+                "at least {} clique entries in total, at least {} (the triangulation stopped there)",
+                format_count(self.total_clique_entries),
+                format_bytes(self.bytes)
+            );
+        }
         write!(
             f,
             "treewidth {}, {} cliques, largest clique {} entries, {} clique entries in total, {}",
@@ -123,21 +143,43 @@ impl fmt::Display for CostEstimate {
     }
 }
 
-/// The best of the greedy triangulations, scored by total clique-table entries.
-fn best_triangulation(graph: &Graph, heuristics: &[Heuristic]) -> (Heuristic, Triangulation) {
-    heuristics
-        .iter()
-        .map(|&h| {
-            let triangulation = triangulate(graph, h);
-            (
-                total_entries(graph, &triangulation.cliques),
-                h,
-                triangulation,
-            )
-        })
-        .min_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, h, t)| (h, t))
-        .expect("at least one heuristic")
+/// The best of the greedy triangulations, scored by total clique-table entries, among those
+/// within `max_entries`. A heuristic stops as soon as its cliques so far hold more entries
+/// than the best complete one (it could not win) or than `max_entries`.
+///
+/// # Errors
+/// [`Stopped::OverLimit`] with the smallest lower bound seen when every heuristic passed
+/// `max_entries`; [`Stopped::Interrupted`] when `cancel` stops it.
+fn best_triangulation(
+    graph: &Graph,
+    heuristics: &[Heuristic],
+    max_entries: f64,
+    cancel: &CancelToken,
+) -> Result<(Heuristic, Triangulation), Stopped> {
+    if max_entries.is_finite() {
+        let at_least = largest_clique_lower_bound(graph, cancel)?;
+        if at_least > max_entries {
+            return Err(Stopped::OverLimit { at_least });
+        }
+    }
+    let mut best: Option<(f64, Heuristic, Triangulation)> = None;
+    let mut at_least = f64::INFINITY;
+    for &h in heuristics {
+        let limit = best.as_ref().map_or(max_entries, |b| b.0.min(max_entries));
+        match triangulate_within(graph, h, limit, cancel) {
+            Ok(triangulation) => {
+                let total = total_entries(graph, &triangulation.cliques);
+                // Ties go to the earlier heuristic.
+                if best.as_ref().is_none_or(|b| total < b.0) {
+                    best = Some((total, h, triangulation));
+                }
+            }
+            Err(Stopped::OverLimit { at_least: seen }) => at_least = at_least.min(seen),
+            Err(interrupted) => return Err(interrupted),
+        }
+    }
+    best.map(|(_, h, t)| (h, t))
+        .ok_or(Stopped::OverLimit { at_least })
 }
 
 fn total_entries(graph: &Graph, cliques: &[Vec<usize>]) -> f64 {
@@ -154,10 +196,32 @@ struct Plan {
     estimate: CostEstimate,
 }
 
-fn plan(network: &Network) -> Plan {
+/// The plan of `network`'s tree, stopping once its clique tables pass `max_entries`.
+fn plan(network: &Network, max_entries: f64, cancel: &CancelToken) -> Result<Plan, Stopped> {
     let graph = Graph::moral(network);
-    let (heuristic, triangulation) = best_triangulation(&graph, &Heuristic::ALL);
-    plan_cliques(&graph, heuristic, triangulation)
+    let (heuristic, triangulation) =
+        best_triangulation(&graph, &Heuristic::ALL, max_entries, cancel)?;
+    Ok(plan_cliques(&graph, heuristic, triangulation))
+}
+
+/// Clique-table entries whose tree surely passes `budget`: the estimate's bytes are at least
+/// 16 per clique entry (the compiled tables and one query's copy).
+fn entries_limit(budget: &Budget) -> f64 {
+    budget.max_bytes as f64 / 16.0
+}
+
+/// What a triangulation that stopped past the budget shows: lower bounds.
+fn partial_estimate(at_least: f64) -> CostEstimate {
+    CostEstimate {
+        n_cliques: 0,
+        treewidth: 0,
+        largest_clique_entries: 0.0,
+        total_clique_entries: at_least,
+        total_separator_entries: 0.0,
+        bytes: 16.0 * at_least,
+        heuristic: Heuristic::ALL[0],
+        complete: false,
+    }
 }
 
 /// The tree over the cliques of a triangulation of `graph` (the moral graph at compile time,
@@ -200,6 +264,7 @@ fn plan_cliques(graph: &Graph, heuristic: Heuristic, triangulation: Triangulatio
         total_separator_entries: separator_entries,
         bytes: 8.0 * (2.0 * total + separator_entries),
         heuristic,
+        complete: true,
     };
     Plan {
         cliques,
@@ -339,9 +404,40 @@ pub struct JunctionTree {
 }
 
 impl JunctionTree {
-    /// What compiling `network` would cost, without allocating tables.
+    /// What compiling `network` would cost, without allocating tables. Unbounded: the
+    /// triangulation runs to its end however large the tree; see
+    /// [`estimate_within`](Self::estimate_within) for a bounded estimate.
     pub fn estimate(network: &Network) -> CostEstimate {
-        plan(network).estimate
+        plan(network, f64::INFINITY, &CancelToken::new())
+            .expect("neither a limit nor a cancel can stop it")
+            .estimate
+    }
+
+    /// What compiling `network` would cost, or a lower bound (`complete: false`) as soon as
+    /// the triangulation shows it over `budget`; within [`ESTIMATE_MAX_TIME`] and `cancel`.
+    /// Trees within the budget get the same estimate as [`estimate`](Self::estimate).
+    ///
+    /// # Errors
+    /// [`InferenceError::EstimateTooSlow`] past [`ESTIMATE_MAX_TIME`];
+    /// [`InferenceError::Interrupted`] when `cancel` stops it.
+    pub fn estimate_within(
+        network: &Network,
+        budget: &Budget,
+        cancel: &CancelToken,
+    ) -> Result<CostEstimate, InferenceError> {
+        let capped = cancel.with_deadline(Instant::now() + ESTIMATE_MAX_TIME);
+        match plan(network, entries_limit(budget), &capped) {
+            Ok(plan) => Ok(plan.estimate),
+            Err(Stopped::OverLimit { at_least }) => Ok(partial_estimate(at_least)),
+            Err(Stopped::Interrupted(why)) => {
+                cancel.check()?;
+                debug_assert_eq!(why, Interrupted::DeadlineExceeded);
+                Err(InferenceError::EstimateTooSlow {
+                    network: network.name().to_string(),
+                    limit: ESTIMATE_MAX_TIME,
+                })
+            }
+        }
     }
 
     /// Compiles `network`.
@@ -350,19 +446,38 @@ impl JunctionTree {
     /// [`InferenceError::OverBudget`] when the tree would exceed `budget`; nothing large is
     /// allocated in that case.
     pub fn compile(network: Arc<Network>, budget: &Budget) -> Result<JunctionTree, InferenceError> {
-        let plan = plan(&network);
+        JunctionTree::compile_until(network, budget, &CancelToken::new())
+    }
+
+    /// As [`compile`](Self::compile), checking `cancel` throughout (the triangulation at every
+    /// vertex, the tables at every clique).
+    ///
+    /// # Errors
+    /// As [`compile`](Self::compile), and [`InferenceError::Interrupted`].
+    pub fn compile_until(
+        network: Arc<Network>,
+        budget: &Budget,
+        cancel: &CancelToken,
+    ) -> Result<JunctionTree, InferenceError> {
+        let over = |estimate: CostEstimate| InferenceError::OverBudget {
+            network: network.name().to_string(),
+            estimate,
+            budget: format_bytes(budget.max_bytes as f64),
+        };
+        let plan = match plan(&network, entries_limit(budget), cancel) {
+            Ok(plan) => plan,
+            Err(Stopped::OverLimit { at_least }) => return Err(over(partial_estimate(at_least))),
+            Err(Stopped::Interrupted(why)) => return Err(why.into()),
+        };
         if plan.estimate.bytes > budget.max_bytes as f64 {
-            return Err(InferenceError::OverBudget {
-                network: network.name().to_string(),
-                estimate: plan.estimate,
-                budget: format_bytes(budget.max_bytes as f64),
-            });
+            return Err(over(plan.estimate));
         }
         let cpts: Vec<(Factor, Option<VarId>)> = network
             .variable_ids()
             .map(|var| (Factor::from_cpt(&network, var), Some(var)))
             .collect();
-        let mut tree = JunctionTree::assemble(network, plan, cpts, SLICE_MIN_ENTRIES, Vec::new());
+        let mut tree =
+            JunctionTree::assemble(network, plan, cpts, SLICE_MIN_ENTRIES, Vec::new(), cancel)?;
         // The answer to the query without evidence, kept: it is asked often (the state of
         // the model before any finding) and costs a full propagation otherwise.
         let all = resolve_targets(&tree.network, &[]);
@@ -372,6 +487,7 @@ impl JunctionTree {
             &Evidence::new(),
             &all,
             &mut Traffic::default(),
+            cancel,
         )?;
         tree.prior = all
             .iter()
@@ -389,7 +505,8 @@ impl JunctionTree {
         parts: Vec<(Factor, Option<VarId>)>,
         slice_min_entries: usize,
         buffer: Vec<f64>,
-    ) -> JunctionTree {
+        cancel: &CancelToken,
+    ) -> Result<JunctionTree, Interrupted> {
         let Plan {
             cliques: clique_vertices,
             parent,
@@ -441,6 +558,7 @@ impl JunctionTree {
         initial.clear();
         initial.reserve(offset);
         for (c, clique) in cliques.iter().enumerate() {
+            cancel.check()?;
             let projection =
                 |factor: &Factor| Projection::new(&scopes[c], &clique.cards, factor.vars());
             match parts_of[c].split_first() {
@@ -537,7 +655,7 @@ impl JunctionTree {
                 _ => sibling_groups.push(e..e + 1),
             }
         }
-        JunctionTree {
+        Ok(JunctionTree {
             network,
             cliques,
             initial,
@@ -556,7 +674,7 @@ impl JunctionTree {
             estimate,
             prior: Vec::new(),
             pool: Mutex::new(Vec::new()),
-        }
+        })
     }
 
     /// The cost of this tree.
@@ -566,15 +684,17 @@ impl JunctionTree {
 }
 
 impl InferenceEngine for JunctionTree {
-    fn posteriors(
+    fn answer_until(
         &self,
         evidence: &Evidence,
         targets: &[VarId],
-    ) -> Result<Posteriors, InferenceError> {
+        cancel: &CancelToken,
+    ) -> Result<Answer, InferenceError> {
         let network = &*self.network;
         check_ids(network, evidence, targets)?;
         let targets = resolve_targets(network, targets);
-        self.query(evidence, &targets, &mut Traffic::default())
+        let posteriors = self.query(evidence, &targets, &mut Traffic::default(), cancel)?;
+        Ok(exact(self.kind(), posteriors))
     }
 
     fn network(&self) -> &Network {
@@ -601,7 +721,7 @@ impl JunctionTree {
         check_ids(&self.network, evidence, &[])?;
         let targets = resolve_targets(&self.network, &[]);
         let mut traffic = Traffic::default();
-        self.query(evidence, &targets, &mut traffic)?;
+        self.query(evidence, &targets, &mut traffic, &CancelToken::new())?;
         Ok(traffic)
     }
 
@@ -613,7 +733,9 @@ impl JunctionTree {
         evidence: &Evidence,
         targets: &[VarId],
         traffic: &mut Traffic,
+        cancel: &CancelToken,
     ) -> Result<Posteriors, InferenceError> {
+        cancel.check()?;
         if evidence.is_empty() && !self.prior.is_empty() {
             let marginals = targets
                 .iter()
@@ -628,12 +750,13 @@ impl JunctionTree {
             .ok()
             .flatten()
             .unwrap_or_default();
-        let result = match self.reduced(evidence, &mut workspace.tables, traffic) {
-            Some(mut reduced) => {
+        let result = match self.reduced(evidence, &mut workspace.tables, traffic, cancel) {
+            Err(why) => Err(why.into()),
+            Ok(Some(mut reduced)) => {
                 workspace.tables = std::mem::take(&mut reduced.initial);
-                reduced.propagate(&mut workspace, true, evidence, targets, traffic)
+                reduced.propagate(&mut workspace, true, evidence, targets, traffic, cancel)
             }
-            None => self.propagate(&mut workspace, false, evidence, targets, traffic),
+            Ok(None) => self.propagate(&mut workspace, false, evidence, targets, traffic, cancel),
         };
         if let Ok(mut pool) = self.pool.lock() {
             pool.push(workspace);
@@ -656,9 +779,10 @@ impl JunctionTree {
         evidence: &Evidence,
         buffer: &mut Vec<f64>,
         traffic: &mut Traffic,
-    ) -> Option<JunctionTree> {
+        cancel: &CancelToken,
+    ) -> Result<Option<JunctionTree>, Interrupted> {
         if evidence.hard().is_empty() || self.initial.len() < self.routes.slice_min_entries {
-            return None;
+            return Ok(None);
         }
         let network = &self.network;
         let mut observed: Vec<Option<usize>> = vec![None; network.n_variables()];
@@ -712,14 +836,21 @@ impl JunctionTree {
         };
         let mut best = (self.estimate.heuristic, in_order);
         if self.routes.greedy_search_ratio * n * n < sliced_entries {
-            let searched = best_triangulation(&graph, &Heuristic::ALL);
-            if total_entries(&graph, &searched.1.cliques) < total_entries(&graph, &best.1.cliques) {
-                best = searched;
+            let in_order_entries = total_entries(&graph, &best.1.cliques);
+            // A search that passes the compiled order's entries could not replace it.
+            match best_triangulation(&graph, &Heuristic::ALL, in_order_entries, cancel) {
+                Ok(searched) => {
+                    if total_entries(&graph, &searched.1.cliques) < in_order_entries {
+                        best = searched;
+                    }
+                }
+                Err(Stopped::OverLimit { .. }) => {}
+                Err(Stopped::Interrupted(why)) => return Err(why),
             }
         }
         let reduced_entries = total_entries(&graph, &best.1.cliques);
         if reduced_entries > self.routes.reduced_max_share * sliced_entries {
-            return None;
+            return Ok(None);
         }
         let plan = plan_cliques(&graph, best.0, best.1);
         let parts = network
@@ -755,10 +886,11 @@ impl JunctionTree {
             parts,
             usize::MAX,
             std::mem::take(buffer),
-        );
+            cancel,
+        )?;
         // Building writes every table and multiplies the CPTs in.
         traffic.pass(tree.initial.len(), true);
-        Some(tree)
+        Ok(Some(tree))
     }
 
     /// The separator of `edge` without the observed variables: its length.
@@ -802,6 +934,7 @@ impl JunctionTree {
         evidence: &Evidence,
         targets: &[VarId],
         traffic: &mut Traffic,
+        cancel: &CancelToken,
     ) -> Result<Posteriors, InferenceError> {
         let network = &*self.network;
         let Workspace {
@@ -847,6 +980,7 @@ impl JunctionTree {
             at.extend(self.cliques.iter().map(|c| (c.offset, c.len)));
         }
         for clique in self.cliques.iter().skip(at.len()) {
+            cancel.check()?;
             let full = &self.initial[clique.offset..clique.offset + clique.len];
             let start = tables.len();
             if clique.scope.iter().all(|v| observed[v.index()].is_none()) {
@@ -979,6 +1113,7 @@ impl JunctionTree {
         let skipped = |e: usize| self.edges[e].barren_below && !evidence_below[self.edges[e].child];
         let mut root_carrier: Option<usize> = None;
         for group in groups.iter().rev() {
+            cancel.check()?;
             for e in group.clone().filter(|&e| !skipped(e)) {
                 let edge = &self.edges[e];
                 let separator = &mut separators[edge.offset..edge.offset + sep_len(e)];
@@ -1068,6 +1203,7 @@ impl JunctionTree {
         }
         let needed = &needed;
         for group in groups {
+            cancel.check()?;
             let parent = table(self.edges[group.start].parent);
             for carrier in group.clone().filter(|&e| self.edges[e].carrier == e) {
                 // Over an empty separator the child's subtree is independent of the parent's:
@@ -1264,7 +1400,13 @@ mod tests {
             .map(|c| c.len as f64 / if c.scope.contains(&ids[2]) { 10.0 } else { 1.0 })
             .sum();
         let reduced = tree
-            .reduced(&evidence, &mut Vec::new(), &mut Traffic::default())
+            .reduced(
+                &evidence,
+                &mut Vec::new(),
+                &mut Traffic::default(),
+                &CancelToken::new(),
+            )
+            .unwrap()
             .expect("observing v2 opens the loop");
         assert!(reduced.cost().total_clique_entries <= sliced / 2.0);
         let expected = VariableElimination::new(network.clone())

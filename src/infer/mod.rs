@@ -20,9 +20,11 @@ mod variable_elimination;
 
 pub use auto::AutoEngine;
 pub use enumeration::Enumeration;
-pub use junction_tree::{Budget, CostEstimate, JunctionTree, Traffic, format_bytes};
+pub use junction_tree::{
+    Budget, CostEstimate, ESTIMATE_MAX_TIME, JunctionTree, Traffic, format_bytes,
+};
 pub use sampling::{Sampler, SamplingConfig, SamplingMethod, SamplingStats, StopReason};
-pub use variable_elimination::VariableElimination;
+pub use variable_elimination::{MAX_TABLE_ENTRIES, VariableElimination};
 
 use crate::cancel::{CancelToken, Interrupted};
 use crate::evidence::Evidence;
@@ -53,6 +55,29 @@ pub enum InferenceError {
         estimate: CostEstimate,
         /// The budget, formatted.
         budget: String,
+    },
+    /// The cost estimate's triangulation ran past its own time limit.
+    #[error(
+        "estimating the junction tree of '{network}' took over {} s, which only trees far over any memory budget do; use a sampling engine",
+        limit.as_secs()
+    )]
+    EstimateTooSlow {
+        /// The network.
+        network: String,
+        /// The time limit.
+        limit: Duration,
+    },
+    /// Variable elimination would build a table too large for memory.
+    #[error(
+        "variable elimination would build a table of {entries:e} entries to eliminate '{variable}', over the limit of {limit}; use the junction tree or a sampling engine"
+    )]
+    TableTooLarge {
+        /// The variable being eliminated.
+        variable: String,
+        /// Entries of the product.
+        entries: f64,
+        /// The limit.
+        limit: usize,
     },
     /// The joint distribution is too large to enumerate.
     #[error(
@@ -165,6 +190,9 @@ pub struct Answer {
 
 /// One exact or approximate way of computing posteriors. Engines are immutable after
 /// construction, so one engine serves concurrent queries.
+///
+/// [`answer_until`](Self::answer_until) is the one implementation every engine gives; the
+/// other entry points call it with a token that is never cancelled.
 pub trait InferenceEngine: Send + Sync {
     /// `P(t | e)` for each target `t` (all variables if `targets` is empty) and `ln P(e)`.
     ///
@@ -175,7 +203,9 @@ pub trait InferenceEngine: Send + Sync {
         &self,
         evidence: &Evidence,
         targets: &[VarId],
-    ) -> Result<Posteriors, InferenceError>;
+    ) -> Result<Posteriors, InferenceError> {
+        Ok(self.answer(evidence, targets)?.posteriors)
+    }
 
     /// As [`posteriors`](Self::posteriors), with the engine that ran, why, and (for sampling
     /// engines) error bars.
@@ -183,12 +213,7 @@ pub trait InferenceEngine: Send + Sync {
     /// # Errors
     /// As [`posteriors`](Self::posteriors).
     fn answer(&self, evidence: &Evidence, targets: &[VarId]) -> Result<Answer, InferenceError> {
-        Ok(Answer {
-            engine: self.kind(),
-            reason: None,
-            posteriors: self.posteriors(evidence, targets)?,
-            sampling: None,
-        })
+        self.answer_until(evidence, targets, &CancelToken::new())
     }
 
     /// As [`answer`](Self::answer), stopping with [`InferenceError::Interrupted`] within about
@@ -201,10 +226,7 @@ pub trait InferenceEngine: Send + Sync {
         evidence: &Evidence,
         targets: &[VarId],
         cancel: &CancelToken,
-    ) -> Result<Answer, InferenceError> {
-        cancel.check()?;
-        self.answer(evidence, targets)
-    }
+    ) -> Result<Answer, InferenceError>;
 
     /// The network the engine answers for.
     fn network(&self) -> &Network;
@@ -303,6 +325,16 @@ pub fn build_engine(
             Box::new(Sampler::new(network, method, config.clone())?)
         }
     })
+}
+
+/// The answer of an exact engine: no reason, no error bars.
+pub(crate) fn exact(kind: EngineKind, posteriors: Posteriors) -> Answer {
+    Answer {
+        engine: kind,
+        reason: None,
+        posteriors,
+        sampling: None,
+    }
 }
 
 /// Checks that every evidence and target id belongs to `network`.

@@ -8,16 +8,22 @@
 //!    no evidence (it sums to one), else its total, computed once.
 //! 3. For each target, the other variables of its component are eliminated in greedy
 //!    weighted-min-fill order. Every intermediate factor is normalised and its scale kept in log
-//!    space, so long products cannot underflow.
+//!    space, so long products cannot underflow. No product over [`MAX_TABLE_ENTRIES`] entries
+//!    is built: the query fails first, naming the variable.
 
 use super::{
-    InferenceEngine, InferenceError, Posteriors, check_ids, impossible, normalize, resolve_targets,
+    Answer, InferenceEngine, InferenceError, Posteriors, check_ids, exact, impossible, normalize,
+    resolve_targets,
 };
+use crate::cancel::CancelToken;
 use crate::evidence::Evidence;
 use crate::factor::Factor;
-use crate::graph::{Graph, Heuristic, elimination_order};
+use crate::graph::{Graph, Heuristic, elimination_order_until};
 use crate::model::{Network, VarId};
 use std::sync::Arc;
+
+/// Largest product (in entries) variable elimination builds: 2^27 entries are 1 GiB of `f64`.
+pub const MAX_TABLE_ENTRIES: usize = 1 << 27;
 
 /// The variable-elimination engine. It holds only the network: there is nothing to compile.
 #[derive(Clone, Debug)]
@@ -52,39 +58,94 @@ fn find(parent: &mut [usize], mut x: usize) -> usize {
     x
 }
 
+/// Entries of the product of `factors`.
+fn product_entries(network: &Network, factors: &[Factor]) -> f64 {
+    let mut scope: Vec<VarId> = factors
+        .iter()
+        .flat_map(|f| f.vars().iter().copied())
+        .collect();
+    scope.sort_unstable();
+    scope.dedup();
+    scope
+        .iter()
+        .map(|&v| network.cardinality(v) as f64)
+        .product()
+}
+
 /// Eliminates `order` from `factors`; returns the product of what is left and `ln` of the
-/// scales divided out on the way. `Err(())` means some factor became all zeros: `P(e) = 0`.
-fn eliminate(mut factors: Vec<Factor>, order: &[usize]) -> Result<(Factor, f64), ()> {
+/// scales divided out on the way. `Ok(None)` means some factor became all zeros: `P(e) = 0`.
+fn eliminate(
+    network: &Network,
+    mut factors: Vec<Factor>,
+    order: &[usize],
+    cancel: &CancelToken,
+) -> Result<Option<(Factor, f64)>, InferenceError> {
+    let too_large = |var: VarId, entries: f64| InferenceError::TableTooLarge {
+        variable: network.variable(var).name().to_string(),
+        entries,
+        limit: MAX_TABLE_ENTRIES,
+    };
     let mut ln_scale = 0.0;
     for &v in order {
+        cancel.check()?;
         let var = VarId::new(v);
         let (with, without): (Vec<Factor>, Vec<Factor>) =
             factors.into_iter().partition(|f| f.contains(var));
         factors = without;
+        let entries = product_entries(network, &with);
+        if entries > MAX_TABLE_ENTRIES as f64 {
+            return Err(too_large(var, entries));
+        }
         let Some(product) = with.into_iter().reduce(|a, b| a.product(&b)) else {
             continue;
         };
         let mut message = product.sum_out(var);
         let total = message.total();
         if total <= 0.0 || !total.is_finite() {
-            return Err(());
+            return Ok(None);
         }
         message.scale(1.0 / total);
         ln_scale += total.ln();
         factors.push(message);
     }
+    let entries = product_entries(network, &factors);
+    if entries > MAX_TABLE_ENTRIES as f64 {
+        let last = factors.iter().flat_map(|f| f.vars()).next().copied();
+        return Err(too_large(last.unwrap_or(VarId::new(0)), entries));
+    }
     let result = factors
         .into_iter()
         .reduce(|a, b| a.product(&b))
         .unwrap_or_else(|| Factor::scalar(1.0));
-    Ok((result, ln_scale))
+    Ok(Some((result, ln_scale)))
 }
 
 impl InferenceEngine for VariableElimination {
-    fn posteriors(
+    fn answer_until(
         &self,
         evidence: &Evidence,
         targets: &[VarId],
+        cancel: &CancelToken,
+    ) -> Result<Answer, InferenceError> {
+        let posteriors = self.query(evidence, targets, cancel)?;
+        Ok(exact(self.kind(), posteriors))
+    }
+
+    fn network(&self) -> &Network {
+        &self.network
+    }
+
+    fn kind(&self) -> super::EngineKind {
+        super::EngineKind::VariableElimination
+    }
+}
+
+impl VariableElimination {
+    fn query(
+        &self,
+        evidence: &Evidence,
+        targets: &[VarId],
+        cancel: &CancelToken,
     ) -> Result<Posteriors, InferenceError> {
         let network = &*self.network;
         check_ids(network, evidence, targets)?;
@@ -170,9 +231,14 @@ impl InferenceEngine for VariableElimination {
             let tables = || members.iter().map(|(f, _)| f.clone()).collect::<Vec<_>>();
             if component_targets.is_empty() {
                 if members.iter().any(|(_, touched)| *touched) {
-                    let order =
-                        elimination_order(&graph, Heuristic::WeightedMinFill, &in_component);
-                    let (rest, ln_scale) = eliminate(tables(), &order).map_err(|()| fail())?;
+                    let order = elimination_order_until(
+                        &graph,
+                        Heuristic::WeightedMinFill,
+                        &in_component,
+                        cancel,
+                    )?;
+                    let (rest, ln_scale) =
+                        eliminate(network, tables(), &order, cancel)?.ok_or_else(fail)?;
                     let total = rest.total();
                     if total <= 0.0 {
                         return Err(fail());
@@ -184,8 +250,10 @@ impl InferenceEngine for VariableElimination {
             for (i, &target) in component_targets.iter().enumerate() {
                 let mut eligible = in_component.clone();
                 eligible[target.index()] = false;
-                let order = elimination_order(&graph, Heuristic::WeightedMinFill, &eligible);
-                let (rest, ln_scale) = eliminate(tables(), &order).map_err(|()| fail())?;
+                let order =
+                    elimination_order_until(&graph, Heuristic::WeightedMinFill, &eligible, cancel)?;
+                let (rest, ln_scale) =
+                    eliminate(network, tables(), &order, cancel)?.ok_or_else(fail)?;
                 let mut marginal = rest.values().to_vec();
                 let total = normalize(&mut marginal);
                 if total <= 0.0 {
@@ -215,13 +283,5 @@ impl InferenceEngine for VariableElimination {
             })
             .collect();
         Ok(Posteriors::new(ln_p_evidence, marginals))
-    }
-
-    fn network(&self) -> &Network {
-        &self.network
-    }
-
-    fn kind(&self) -> super::EngineKind {
-        super::EngineKind::VariableElimination
     }
 }

@@ -120,7 +120,9 @@ fn inference_code(error: &InferenceError) -> Code {
 fn analysis_code(error: &AnalysisError) -> Code {
     match error {
         AnalysisError::Inference(inference) => inference_code(inference),
-        AnalysisError::Model(_) | AnalysisError::Repeated { .. } => Code::InvalidArgument,
+        AnalysisError::Model(_)
+        | AnalysisError::Repeated { .. }
+        | AnalysisError::TooMany { .. } => Code::InvalidArgument,
         AnalysisError::TargetObserved { .. } => Code::FailedPrecondition,
         AnalysisError::TooLarge { .. } | AnalysisError::EliminationTooLarge { .. } => {
             Code::ResourceExhausted

@@ -68,6 +68,7 @@ impl LoadedNetwork {
                 total_separator_entries: 0.0,
                 bytes: 0.0,
                 heuristic: crate::graph::Heuristic::MinFill,
+                complete: true,
             },
             fits_budget: false,
             available: false,

@@ -2,6 +2,7 @@
 //! and how to load a reference case as evidence.
 #![allow(dead_code)]
 
+pub mod big;
 pub mod random;
 
 use credence::{Evidence, Network};

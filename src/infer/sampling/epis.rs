@@ -18,6 +18,7 @@
 //! likelihood weighting's row (a defensive mixture; see [`DEFENSIVE`]), our addition to the paper.
 
 use super::kernel::{CompiledNetwork, Draw, Proposal, cumulate};
+use crate::cancel::{CancelToken, Interrupted};
 use crate::evidence::Evidence;
 use crate::model::VarId;
 
@@ -60,7 +61,11 @@ fn normalize(values: &mut [f64]) {
 
 /// `λ(x)` of every variable after loopy belief propagation: the local findings times the
 /// λ messages from all children, normalised.
-fn loopy_lambdas(network: &CompiledNetwork, local: &[Vec<f64>]) -> Vec<Vec<f64>> {
+fn loopy_lambdas(
+    network: &CompiledNetwork,
+    local: &[Vec<f64>],
+    cancel: &CancelToken,
+) -> Result<Vec<Vec<f64>>, Interrupted> {
     let n_edges = network.parent_strides.len();
     let card = |var: usize| network.node(var).card;
     // Edge j runs from parent `parent_strides[j].0` to the child owning slot j.
@@ -108,6 +113,7 @@ fn loopy_lambdas(network: &CompiledNetwork, local: &[Vec<f64>]) -> Vec<Vec<f64>>
         let lam = lambdas_of(&lambda);
         // λ messages to parents and π(x), one pass over each CPT.
         for node in &network.nodes {
+            cancel.check()?;
             let edges = node.parents.clone();
             let k = edges.len();
             let pi_x = &mut pis_x[node.var];
@@ -184,11 +190,15 @@ fn loopy_lambdas(network: &CompiledNetwork, local: &[Vec<f64>]) -> Vec<Vec<f64>>
             break;
         }
     }
-    lambdas_of(&lambda)
+    Ok(lambdas_of(&lambda))
 }
 
 /// The EPIS-BN proposal for `evidence`.
-pub(crate) fn proposal(network: &CompiledNetwork, evidence: &Evidence) -> Proposal {
+pub(crate) fn proposal(
+    network: &CompiledNetwork,
+    evidence: &Evidence,
+    cancel: &CancelToken,
+) -> Result<Proposal, Interrupted> {
     let local: Vec<Vec<f64>> = (0..network.n_variables())
         .map(|var| {
             let card = network.node(var).card;
@@ -200,7 +210,7 @@ pub(crate) fn proposal(network: &CompiledNetwork, evidence: &Evidence) -> Propos
     let lambdas = if evidence.is_empty() {
         local.clone()
     } else {
-        loopy_lambdas(network, &local)
+        loopy_lambdas(network, &local, cancel)?
     };
     let mut cdf = network.cdf.clone();
     let mut weight = vec![1.0; network.prob.len()];
@@ -267,5 +277,5 @@ pub(crate) fn proposal(network: &CompiledNetwork, evidence: &Evidence) -> Propos
             Draw::Weighted
         })
         .collect();
-    Proposal { cdf, weight, draws }
+    Ok(Proposal { cdf, weight, draws })
 }

@@ -21,12 +21,14 @@
 use super::kernel::{CompiledNetwork, draw_sample};
 use super::rng::{Rng, Stream};
 use super::stats::{Estimates, Layout, WeightedSums, Z95, split_r_hat, wilson};
-use super::{Answer, BLOCK_SIZE, Sampler, SamplingStats, StopReason, epis, finish};
+use super::{
+    Answer, BLOCK_SIZE, CHECK_EVERY, Run, Sampler, SamplingStats, StopReason, epis, finish,
+};
+use crate::cancel::Interrupted;
 use crate::evidence::Evidence;
 use crate::infer::{EngineKind, InferenceError};
 use crate::model::{Network, VarId};
 use rayon::prelude::*;
-use std::time::Instant;
 
 /// Kept samples per chain per round: chains advance in lockstep rounds and the stopping rules
 /// are checked between rounds.
@@ -172,34 +174,35 @@ impl Chain {
         }
     }
 
-    /// Runs `burn_in` sweeps, then `size` kept samples; `None` if the deadline passed first.
+    /// Runs `burn_in` sweeps, then `size` kept samples; `None` if the time budget ended
+    /// first. The clock and the token are checked before every sweep (a sweep updates every
+    /// unobserved variable once), burn-in and thinning included.
     fn advance(
         &mut self,
         context: &Context<'_>,
         burn_in: u64,
         size: u64,
-        deadline: Option<Instant>,
-    ) -> Option<Vec<u32>> {
-        let late = || deadline.is_some_and(|d| Instant::now() >= d);
-        for sweep in 0..burn_in {
-            if sweep % 64 == 0 && late() {
-                return None;
+        run: &Run<'_>,
+    ) -> Result<Option<Vec<u32>>, Interrupted> {
+        for _ in 0..burn_in {
+            if run.late()? {
+                return Ok(None);
             }
             self.sweep(context);
         }
         let mut counts = vec![0u32; context.layout.n_slots];
-        for i in 0..size {
-            if i % 64 == 0 && late() {
-                return None;
-            }
+        for _ in 0..size {
             for _ in 0..context.thinning {
+                if run.late()? {
+                    return Ok(None);
+                }
                 self.sweep(context);
             }
             for &(var, slot) in &context.layout.targets {
                 counts[slot + self.states[var] as usize] += 1;
             }
         }
-        Some(counts)
+        Ok(Some(counts))
     }
 }
 
@@ -296,16 +299,24 @@ struct Pilot {
     estimates: Estimates,
 }
 
-fn pilot(sampler: &Sampler, evidence: &Evidence, layout: &Layout) -> Result<Pilot, InferenceError> {
+fn pilot(
+    sampler: &Sampler,
+    evidence: &Evidence,
+    layout: &Layout,
+    run: &Run<'_>,
+) -> Result<Pilot, InferenceError> {
     let compiled = &*sampler.compiled;
-    let proposal = epis::proposal(compiled, evidence);
+    let proposal = epis::proposal(compiled, evidence, run.cancel)?;
     let mut rng = Rng::stream(sampler.config.seed, Stream::Pilot, 0);
     let mut states = vec![0u32; compiled.n_variables()];
     let mut sums = WeightedSums::new(layout.n_slots);
     let n_chains = sampler.config.n_chains;
     let mut starts: Vec<Vec<u32>> = vec![Vec::new(); n_chains];
     let mut ln_total = f64::NEG_INFINITY;
-    for _ in 0..BLOCK_SIZE {
+    for i in 0..BLOCK_SIZE {
+        if i % CHECK_EVERY == 0 {
+            run.cancel.check()?;
+        }
         let weight = draw_sample(compiled, &proposal, &mut rng, &mut states);
         sums.add(weight.w, weight.ln_scale, &states, layout);
         if weight.w <= 0.0 {
@@ -558,10 +569,10 @@ pub(crate) fn run(
     sampler: &Sampler,
     evidence: &Evidence,
     layout: &Layout,
+    run: &Run<'_>,
 ) -> Result<Answer, InferenceError> {
     let config = &sampler.config;
-    let deadline = config.max_time.map(|t| Instant::now() + t);
-    let pilot = pilot(sampler, evidence, layout)?;
+    let pilot = pilot(sampler, evidence, layout, run)?;
     let (blocks, notes) = make_blocks(&sampler.compiled, &sampler.network, evidence);
     let local: Vec<Option<Vec<f64>>> = (0..sampler.compiled.n_variables())
         .map(|v| evidence.soft().get(&VarId::new(v)).cloned())
@@ -590,23 +601,23 @@ pub(crate) fn run(
         })
         .collect();
     let mut kept = 0u64;
-    let stop = sampler.install(|| {
+    let stop = sampler.install(|| -> Result<StopReason, Interrupted> {
         loop {
             let size = SEGMENT.min(per_chain - kept);
             let burn_in = if kept == 0 { config.burn_in } else { 0 };
             let segments: Vec<Option<Vec<u32>>> = chains
                 .par_iter_mut()
-                .map(|chain| chain.advance(&context, burn_in, size, deadline))
-                .collect();
+                .map(|chain| chain.advance(&context, burn_in, size, run))
+                .collect::<Result<_, Interrupted>>()?;
             if segments.iter().any(Option::is_none) {
-                return StopReason::TimeBudget;
+                return Ok(StopReason::TimeBudget);
             }
             for (chain, counts) in chains.iter_mut().zip(segments) {
                 chain.batches.add(size, &counts.expect("checked above"));
             }
             kept += size;
             if kept >= per_chain {
-                return StopReason::SampleBudget;
+                return Ok(StopReason::SampleBudget);
             }
             if let Some(precision) = config.precision
                 && chains.iter().all(|c| c.batches.sizes.len() >= 2)
@@ -614,13 +625,13 @@ pub(crate) fn run(
                     .estimates
                     .precise_to(layout, precision)
             {
-                return StopReason::Precision;
+                return Ok(StopReason::Precision);
             }
-            if deadline.is_some_and(|d| Instant::now() >= d) {
-                return StopReason::TimeBudget;
+            if run.late()? {
+                return Ok(StopReason::TimeBudget);
             }
         }
-    });
+    })?;
     if kept == 0 {
         return Err(InferenceError::TimeBudgetTooShort {
             engine: EngineKind::Gibbs,

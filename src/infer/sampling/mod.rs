@@ -36,6 +36,7 @@ mod stats;
 use super::{
     Answer, EngineKind, InferenceEngine, InferenceError, Posteriors, check_ids, resolve_targets,
 };
+use crate::cancel::{CancelToken, Interrupted};
 use crate::evidence::Evidence;
 use crate::model::{Network, VarId};
 use kernel::{CompiledNetwork, Proposal, draw_sample};
@@ -85,22 +86,65 @@ impl Default for SamplingConfig {
     }
 }
 
+/// Most samples a run may be asked for (Gibbs: kept samples over all chains).
+pub const MAX_SAMPLES: u64 = 10_000_000_000;
+/// Most Gibbs chains: each holds a state and its batch counts, and the pilot keeps a start
+/// state per chain.
+pub const MAX_CHAINS: usize = 256;
+/// Most Gibbs burn-in sweeps per chain.
+pub const MAX_BURN_IN: u64 = 10_000_000;
+/// Most Gibbs sweeps per kept sample.
+pub const MAX_THINNING: u64 = 10_000;
+/// Longest time budget.
+pub const MAX_TIME: Duration = Duration::from_secs(3600);
+/// Smallest target precision (95% half-width); the sample budget bounds the run anyway, so
+/// this only refuses values that cannot be meant.
+pub const MIN_PRECISION: f64 = 1e-9;
+/// Most worker threads of an engine's own pool.
+pub const MAX_THREADS: usize = 256;
+
 impl SamplingConfig {
-    fn validate(&self) -> Result<(), InferenceError> {
-        let invalid = |m: &str| Err(InferenceError::InvalidSettings(m.to_string()));
-        if self.n_samples == 0 {
-            return invalid("the sample budget must be at least 1");
-        }
-        if self.n_chains == 0 {
-            return invalid("Gibbs needs at least one chain");
-        }
-        if self.thinning == 0 {
-            return invalid("thinning must be at least 1 (1 keeps every sweep)");
+    /// Checks every setting against its bound (the `MAX_*` and `MIN_*` constants of this
+    /// module), so that no request can make a sampler allocate or run out of proportion.
+    ///
+    /// # Errors
+    /// [`InferenceError::InvalidSettings`] naming the field, its value and the bound, e.g.
+    /// `n_chains = 1000000 is over the limit of 256`.
+    pub fn validate(&self) -> Result<(), InferenceError> {
+        let invalid = |m: String| Err(InferenceError::InvalidSettings(m));
+        let at_least_one = |field: &str, value: u64| -> Result<(), InferenceError> {
+            if value == 0 {
+                return invalid(format!("{field} = 0 must be at least 1"));
+            }
+            Ok(())
+        };
+        let at_most = |field: &str, value: u64, limit: u64| -> Result<(), InferenceError> {
+            if value > limit {
+                return invalid(format!("{field} = {value} is over the limit of {limit}"));
+            }
+            Ok(())
+        };
+        at_least_one("n_samples", self.n_samples)?;
+        at_most("n_samples", self.n_samples, MAX_SAMPLES)?;
+        at_least_one("n_chains", self.n_chains as u64)?;
+        at_most("n_chains", self.n_chains as u64, MAX_CHAINS as u64)?;
+        at_most("burn_in", self.burn_in, MAX_BURN_IN)?;
+        at_least_one("thinning", self.thinning)?;
+        at_most("thinning", self.thinning, MAX_THINNING)?;
+        at_most("n_threads", self.n_threads as u64, MAX_THREADS as u64)?;
+        if let Some(max_time) = self.max_time
+            && max_time > MAX_TIME
+        {
+            return invalid(format!(
+                "max_time = {} s is over the limit of {} s",
+                max_time.as_secs_f64(),
+                MAX_TIME.as_secs()
+            ));
         }
         if let Some(p) = self.precision
-            && !(p > 0.0 && p < 1.0)
+            && !(MIN_PRECISION..1.0).contains(&p)
         {
-            return invalid(&format!("precision {p} is not in (0, 1)"));
+            return invalid(format!("precision = {p} is not in [{MIN_PRECISION:e}, 1)"));
         }
         Ok(())
     }
@@ -241,8 +285,8 @@ impl Sampler {
     /// A `method` engine over `network`, configured by `config`.
     ///
     /// # Errors
-    /// [`InferenceError::InvalidSettings`] for a zero budget, chain count or thinning, a
-    /// precision outside (0, 1), or a thread pool that cannot be started.
+    /// [`InferenceError::InvalidSettings`] for a setting out of its bounds (see
+    /// [`SamplingConfig::validate`]) or a thread pool that cannot be started.
     pub fn new(
         network: Arc<Network>,
         method: SamplingMethod,
@@ -310,25 +354,52 @@ impl Sampler {
     /// [`InferenceError::ChainStuck`] when Gibbs chains provably failed to mix;
     /// [`InferenceError::ForeignId`] for ids from another network.
     pub fn sample(&self, evidence: &Evidence, targets: &[VarId]) -> Result<Answer, InferenceError> {
+        self.sample_until(evidence, targets, &CancelToken::new())
+    }
+
+    /// As [`sample`](Self::sample), stopping within about 100 ms of `cancel` being
+    /// cancelled. The time budget (`max_time`) is soft: the run stops and reports what it
+    /// has; the token is hard: the run ends with [`InferenceError::Interrupted`].
+    ///
+    /// # Errors
+    /// As [`sample`](Self::sample), and [`InferenceError::Interrupted`].
+    pub fn sample_until(
+        &self,
+        evidence: &Evidence,
+        targets: &[VarId],
+        cancel: &CancelToken,
+    ) -> Result<Answer, InferenceError> {
         let network = &*self.network;
         check_ids(network, evidence, targets)?;
+        cancel.check()?;
         let targets = resolve_targets(network, targets);
         let layout = layout(network, evidence, &targets);
+        let run = Run {
+            deadline: self.deadline(),
+            cancel,
+        };
         match self.method {
             SamplingMethod::LikelihoodWeighting => {
                 let proposal = likelihood_weighting::proposal(&self.compiled, evidence);
-                self.independent(&proposal, 0.0, &layout, evidence)
+                self.independent(&proposal, 0.0, &layout, evidence, &run)
             }
             SamplingMethod::Rejection => {
                 let (proposal, ln_offset) = rejection::proposal(&self.compiled, evidence);
-                self.independent(&proposal, ln_offset, &layout, evidence)
+                self.independent(&proposal, ln_offset, &layout, evidence, &run)
             }
             SamplingMethod::Epis => {
-                let proposal = epis::proposal(&self.compiled, evidence);
-                self.independent(&proposal, 0.0, &layout, evidence)
+                let proposal = epis::proposal(&self.compiled, evidence, cancel)?;
+                self.independent(&proposal, 0.0, &layout, evidence, &run)
             }
-            SamplingMethod::Gibbs => gibbs::run(self, evidence, &layout),
+            SamplingMethod::Gibbs => gibbs::run(self, evidence, &layout, &run),
         }
+    }
+
+    /// When the time budget ends, counted from now (`None` without one).
+    fn deadline(&self) -> Option<Instant> {
+        self.config
+            .max_time
+            .and_then(|t| Instant::now().checked_add(t))
     }
 
     /// Runs `f` on this engine's thread pool.
@@ -339,27 +410,27 @@ impl Sampler {
         }
     }
 
-    /// Block `block` of an independent-sample run, or `None` if the deadline passed first.
+    /// Block `block` of an independent-sample run, or `None` if the time budget ended first.
     fn run_block(
         &self,
         block: u64,
         n_samples: u64,
         proposal: &Proposal,
         layout: &Layout,
-        deadline: Option<Instant>,
-    ) -> Option<WeightedSums> {
+        run: &Run<'_>,
+    ) -> Result<Option<WeightedSums>, Interrupted> {
         let n = (n_samples - block * BLOCK_SIZE).min(BLOCK_SIZE);
         let mut rng = Rng::stream(self.config.seed, Stream::Block, block);
         let mut states = vec![0u32; self.compiled.n_variables()];
         let mut sums = WeightedSums::new(layout.n_slots);
         for i in 0..n {
-            if i % 256 == 0 && deadline.is_some_and(|d| Instant::now() >= d) {
-                return None;
+            if i % CHECK_EVERY == 0 && run.late()? {
+                return Ok(None);
             }
             let weight = draw_sample(&self.compiled, proposal, &mut rng, &mut states);
             sums.add(weight.w, weight.ln_scale, &states, layout);
         }
-        Some(sums)
+        Ok(Some(sums))
     }
 
     /// Draws blocks until a stopping rule fires; see the module docs for why the result does
@@ -370,8 +441,8 @@ impl Sampler {
         layout: &Layout,
         n_samples: u64,
         precision: Option<f64>,
-    ) -> (WeightedSums, StopReason) {
-        let deadline = self.config.max_time.map(|t| Instant::now() + t);
+        run: &Run<'_>,
+    ) -> Result<(WeightedSums, StopReason), Interrupted> {
         let n_blocks = n_samples.div_ceil(BLOCK_SIZE);
         let mut total = WeightedSums::new(layout.n_slots);
         let stop = self.install(|| {
@@ -380,32 +451,32 @@ impl Sampler {
             let mut next = 0;
             loop {
                 let end = (next + round).min(n_blocks);
-                let blocks: Vec<Option<WeightedSums>> = (next..end)
+                let blocks: Vec<Result<Option<WeightedSums>, Interrupted>> = (next..end)
                     .into_par_iter()
-                    .map(|b| self.run_block(b, n_samples, proposal, layout, deadline))
+                    .map(|b| self.run_block(b, n_samples, proposal, layout, run))
                     .collect();
                 for block in blocks {
-                    let Some(block) = block else {
-                        return StopReason::TimeBudget;
+                    let Some(block) = block? else {
+                        return Ok(StopReason::TimeBudget);
                     };
                     total.merge(&block);
                     if let Some(precision) = precision
                         && total.has_weight()
                         && total.estimates(layout).precise_to(layout, precision)
                     {
-                        return StopReason::Precision;
+                        return Ok(StopReason::Precision);
                     }
                 }
                 next = end;
                 if next >= n_blocks {
-                    return StopReason::SampleBudget;
+                    return Ok(StopReason::SampleBudget);
                 }
-                if deadline.is_some_and(|d| Instant::now() >= d) {
-                    return StopReason::TimeBudget;
+                if run.late()? {
+                    return Ok(StopReason::TimeBudget);
                 }
             }
-        });
-        (total, stop)
+        })?;
+        Ok((total, stop))
     }
 
     /// Likelihood weighting, rejection sampling and EPIS-BN: independent weighted samples from
@@ -416,6 +487,7 @@ impl Sampler {
         ln_offset: f64,
         layout: &Layout,
         evidence: &Evidence,
+        run: &Run<'_>,
     ) -> Result<Answer, InferenceError> {
         let engine = self.method.kind();
         let (total, stop) = self.draw_blocks(
@@ -423,7 +495,8 @@ impl Sampler {
             layout,
             self.config.n_samples,
             self.config.precision,
-        );
+            run,
+        )?;
         if total.n_drawn == 0 {
             return Err(InferenceError::TimeBudgetTooShort {
                 engine,
@@ -472,17 +545,43 @@ impl Sampler {
 
     /// A short likelihood-weighting run of at most one block: its ESS fraction tells the
     /// automatic engine whether likelihood weighting suits the evidence.
-    pub(crate) fn pilot_ess_fraction(&self, evidence: &Evidence) -> f64 {
+    pub(crate) fn pilot_ess_fraction(
+        &self,
+        evidence: &Evidence,
+        cancel: &CancelToken,
+    ) -> Result<f64, Interrupted> {
         let layout = layout(&self.network, evidence, &[]);
         let proposal = likelihood_weighting::proposal(&self.compiled, evidence);
         let mut rng = Rng::stream(self.config.seed, Stream::Pilot, 1);
         let mut states = vec![0u32; self.compiled.n_variables()];
         let mut sums = WeightedSums::new(layout.n_slots);
-        for _ in 0..BLOCK_SIZE {
+        for i in 0..BLOCK_SIZE {
+            if i % CHECK_EVERY == 0 {
+                cancel.check()?;
+            }
             let weight = draw_sample(&self.compiled, &proposal, &mut rng, &mut states);
             sums.add(weight.w, weight.ln_scale, &states, &layout);
         }
-        sums.ess() / BLOCK_SIZE as f64
+        Ok(sums.ess() / BLOCK_SIZE as f64)
+    }
+}
+
+/// Samples drawn between two checks of the clock and the cancellation token: on munin a
+/// sample takes tens of microseconds, so a check every few milliseconds.
+const CHECK_EVERY: u64 = 256;
+
+/// What stops one run: its time budget (soft: the run reports what it has) and the caller's
+/// token (hard: the run ends with an error).
+struct Run<'a> {
+    deadline: Option<Instant>,
+    cancel: &'a CancelToken,
+}
+
+impl Run<'_> {
+    /// Whether the time budget has ended; `Err` when the token stops the run.
+    fn late(&self) -> Result<bool, Interrupted> {
+        self.cancel.check()?;
+        Ok(self.deadline.is_some_and(|d| Instant::now() >= d))
     }
 }
 
@@ -534,16 +633,13 @@ fn finish(
 }
 
 impl InferenceEngine for Sampler {
-    fn posteriors(
+    fn answer_until(
         &self,
         evidence: &Evidence,
         targets: &[VarId],
-    ) -> Result<Posteriors, InferenceError> {
-        Ok(self.sample(evidence, targets)?.posteriors)
-    }
-
-    fn answer(&self, evidence: &Evidence, targets: &[VarId]) -> Result<Answer, InferenceError> {
-        self.sample(evidence, targets)
+        cancel: &CancelToken,
+    ) -> Result<Answer, InferenceError> {
+        self.sample_until(evidence, targets, cancel)
     }
 
     fn network(&self) -> &Network {
@@ -552,5 +648,95 @@ impl InferenceEngine for Sampler {
 
     fn kind(&self) -> EngineKind {
         self.method.kind()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(config: SamplingConfig) -> String {
+        match config.validate() {
+            Err(InferenceError::InvalidSettings(message)) => message,
+            other => panic!("{config:?} gave {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_setting_is_bounded_and_the_message_names_field_value_and_bound() {
+        let base = SamplingConfig::default();
+        assert_eq!(base.validate(), Ok(()));
+        let cases = [
+            (
+                SamplingConfig {
+                    n_chains: 1_000_000,
+                    ..base.clone()
+                },
+                "n_chains = 1000000 is over the limit of 256",
+            ),
+            (
+                SamplingConfig {
+                    n_chains: 0,
+                    ..base.clone()
+                },
+                "n_chains = 0 must be at least 1",
+            ),
+            (
+                SamplingConfig {
+                    n_samples: MAX_SAMPLES + 1,
+                    ..base.clone()
+                },
+                "n_samples = 10000000001 is over the limit of 10000000000",
+            ),
+            (
+                SamplingConfig {
+                    burn_in: u64::MAX,
+                    ..base.clone()
+                },
+                "burn_in = 18446744073709551615 is over the limit of 10000000",
+            ),
+            (
+                SamplingConfig {
+                    thinning: MAX_THINNING + 1,
+                    ..base.clone()
+                },
+                "thinning = 10001 is over the limit of 10000",
+            ),
+            (
+                SamplingConfig {
+                    n_threads: 100_000,
+                    ..base.clone()
+                },
+                "n_threads = 100000 is over the limit of 256",
+            ),
+            (
+                SamplingConfig {
+                    max_time: Some(Duration::MAX),
+                    ..base.clone()
+                },
+                "max_time = 18446744073709552000 s is over the limit of 3600 s",
+            ),
+            (
+                SamplingConfig {
+                    precision: Some(f64::NAN),
+                    ..base.clone()
+                },
+                "precision = NaN is not in [1e-9, 1)",
+            ),
+        ];
+        for (config, message) in cases {
+            assert_eq!(refused(config), message);
+        }
+        let at_the_limits = SamplingConfig {
+            n_samples: MAX_SAMPLES,
+            n_chains: MAX_CHAINS,
+            burn_in: MAX_BURN_IN,
+            thinning: MAX_THINNING,
+            n_threads: MAX_THREADS,
+            max_time: Some(MAX_TIME),
+            precision: Some(MIN_PRECISION),
+            seed: 0,
+        };
+        assert_eq!(at_the_limits.validate(), Ok(()));
     }
 }
