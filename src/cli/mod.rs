@@ -248,9 +248,14 @@ impl EngineArgs {
     }
 }
 
-/// Reads a network file; the error names the file.
+/// Reads a network file; the error names the file. Columns renormalised beyond the fixed
+/// tolerance are reported once, on stderr.
 fn load_network(path: &Path) -> Result<Arc<Network>> {
-    Ok(Arc::new(credence::io::read_network(path)?))
+    let network = credence::io::read_network(path)?;
+    if let Some(renormalized) = network.renormalized() {
+        eprintln!("warning: {}: {renormalized}", path.display());
+    }
+    Ok(Arc::new(network))
 }
 
 /// `VAR=STATE` from `-e`.

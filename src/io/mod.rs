@@ -132,6 +132,68 @@ pub fn read_network(path: impl AsRef<Path>) -> Result<Network, ReadError> {
     }
 }
 
+/// How a file's table entries were written, learnt from their texts while reading, so that
+/// the builder accepts the column sums that rounding them explains (and only those).
+///
+/// A writer uses one precision for a whole file and drops trailing zeros, so the longest
+/// number shows it: `k` significant digits round each entry by at most half a unit in the
+/// `k`-th decimal place of a probability. Numbers of 10 or more digits that are all exact
+/// `f32` values (pyAgrum prints `0.009999999776482582` for 0.01) were computed in single
+/// precision, whose sums drift by about one step (2^-23) per entry. Files whose numbers all
+/// have fewer than 6 digits were typed by hand and their columns are taken as meant (the
+/// fixed 1e-6 tolerance applies).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Precision {
+    digits: usize,
+    long: usize,
+    long_single: usize,
+}
+
+/// The fewest digits credited to a writer: no tool writes probabilities shorter.
+const MIN_WRITTEN_DIGITS: usize = 6;
+
+impl Precision {
+    /// Takes note of one entry as written (`text`) and read (`value`).
+    pub(crate) fn note(&mut self, text: &str, value: f64) {
+        let mantissa = text
+            .split(['e', 'E'])
+            .next()
+            .unwrap_or("")
+            .trim_start_matches(['+', '-']);
+        let digits = mantissa
+            .chars()
+            .filter(char::is_ascii_digit)
+            .skip_while(|&c| c == '0')
+            .count();
+        let digits = if mantissa.contains('.') {
+            digits
+        } else {
+            // An integer's trailing zeros are not precision (`100` is exact).
+            mantissa.trim_end_matches('0').len().min(digits)
+        };
+        self.digits = self.digits.max(digits);
+        if digits >= 10 {
+            self.long += 1;
+            if f64::from(value as f32) == value {
+                self.long_single += 1;
+            }
+        }
+    }
+
+    /// Tells `builder` how far each entry may be from the value meant.
+    pub(crate) fn apply(&self, builder: &mut crate::model::NetworkBuilder) {
+        if self.long > 0 && self.long_single == self.long {
+            builder.set_entry_rounding(f64::from(f32::EPSILON), "single precision");
+        } else if self.digits >= MIN_WRITTEN_DIGITS {
+            let digits = i32::try_from(self.digits).unwrap_or(i32::MAX);
+            builder.set_entry_rounding(
+                0.5 * 10f64.powi(-digits),
+                format!("{} significant digits", self.digits),
+            );
+        }
+    }
+}
+
 /// Quotes `name` for BIF when it would not read back as one word (the tokenizer also skips a
 /// byte-order mark as blank).
 pub(crate) fn needs_quotes(name: &str) -> bool {
@@ -146,6 +208,62 @@ pub(crate) fn needs_quotes(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn rounding_of(texts: &[&str]) -> Result<Network, ModelError> {
+        let mut precision = Precision::default();
+        let values: Vec<f64> = texts.iter().map(|t| t.parse().unwrap()).collect();
+        for (text, &value) in texts.iter().zip(&values) {
+            precision.note(text, value);
+        }
+        let mut builder = crate::model::NetworkBuilder::new("t");
+        let states: Vec<String> = (0..values.len()).map(|i| format!("s{i}")).collect();
+        let a = builder.add_variable("a", states).unwrap();
+        builder.set_cpt(a, vec![], values).unwrap();
+        precision.apply(&mut builder);
+        builder.build()
+    }
+
+    #[test]
+    fn tolerance_follows_the_written_precision() {
+        // Five entries at 6 digits may be off by 2.5e-6 in all: 2e-6 is accepted, and reported.
+        let net = rounding_of(&["0.199999", "0.199999", "0.2", "0.2", "0.2"]).unwrap();
+        let report = net.renormalized().expect("reported");
+        assert_eq!(report.columns, 1);
+        assert_eq!(
+            report.to_string(),
+            "renormalised 1 column off by more than 1e-6 but within the rounding of numbers \
+             written at 6 significant digits; the worst: 'a' at (no parents) sums to \
+             0.9999979999999999 (tolerance 2.5e-6)"
+        );
+        // Off by 3e-6: no rounding of five entries explains it.
+        let err = rounding_of(&["0.199999", "0.199999", "0.199999", "0.2", "0.2"]).unwrap_err();
+        assert!(err.to_string().ends_with("(tolerance 2.5e-6)"), "{err}");
+        // Short, hand-typed numbers get the fixed tolerance, not 0.05 per entry.
+        let err = rounding_of(&["0.5", "0.4"]).unwrap_err();
+        assert!(err.to_string().ends_with("(tolerance 1e-6)"), "{err}");
+        // Full double precision: the fixed tolerance.
+        assert!(rounding_of(&["0.29999999999999999", "0.69999799999999999"]).is_err());
+    }
+
+    #[test]
+    fn single_precision_columns_drift_with_their_length() {
+        // Ten f32 values printed in full, normalised in f32 with a drift of 1.19e-6.
+        let mut texts: Vec<String> = Vec::new();
+        let value = 0.099_999_88_f32;
+        for _ in 0..10 {
+            texts.push(format!("{}", f64::from(value)));
+        }
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let net = rounding_of(&refs).unwrap();
+        let report = net.renormalized().expect("reported");
+        assert_eq!(report.precision, "single precision");
+        let sum: f64 = net.cpt(crate::model::VarId::new(0)).values().iter().sum();
+        assert!((sum - 1.0).abs() < 1e-15);
+        // The same values in double precision are refused.
+        let doubles: Vec<String> = (0..10).map(|_| "0.099999880000000".to_string()).collect();
+        let refs: Vec<&str> = doubles.iter().map(String::as_str).collect();
+        assert!(rounding_of(&refs).is_err());
+    }
 
     #[test]
     fn detects_format() {

@@ -37,6 +37,9 @@ pub struct LoadedNetwork {
 
 impl LoadedNetwork {
     pub(crate) fn new(name: String, network: Network, budget: &Budget) -> LoadedNetwork {
+        if let Some(renormalized) = network.renormalized() {
+            tracing::warn!(network = %name, "{renormalized}");
+        }
         let hash = format!("{:x}", Sha256::digest(write_bif(&network).as_bytes()));
         let cost = JunctionTree::estimate(&network);
         let fits_budget = cost.bytes <= budget.max_bytes as f64;
