@@ -297,7 +297,8 @@ impl NetworkBuilder {
                 );
                 // The slack keeps a column written as exactly the tolerance off (0.333333 × 3
                 // at 1e-6) inside, whatever binary rounding did to its sum.
-                if deviation > tolerance * (1.0 + 1e-6) {
+                // A column of zeros is no distribution, whatever the tolerance.
+                if sum <= 0.0 || deviation > tolerance * (1.0 + 1e-6) {
                     return Err(ModelError::NotNormalized {
                         variable: variable.name.clone(),
                         configuration: describe(),

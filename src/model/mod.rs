@@ -171,7 +171,8 @@ pub struct Renormalized {
     pub sum: f64,
     /// The tolerance it was accepted under.
     pub tolerance: f64,
-    /// The written precision that justifies the tolerance, in words.
+    /// Why columns this far off are accepted, in words (e.g. "within the rounding of numbers
+    /// written at 6 significant digits").
     pub precision: String,
     /// How many columns in all were renormalised beyond the fixed tolerance.
     pub columns: usize,
@@ -181,15 +182,18 @@ impl fmt::Display for Renormalized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "renormalised {} column{} off by more than 1e-6 but within the rounding of numbers written at {}; the worst: '{}' at {} sums to {} (tolerance {:e})",
+            "renormalised {} column{} off from 1 by more than 1e-6 ({}); the worst: '{}' at {} sums to {}",
             self.columns,
             if self.columns == 1 { "" } else { "s" },
             self.precision,
             self.variable,
             self.configuration,
             self.sum,
-            self.tolerance
-        )
+        )?;
+        if self.tolerance.is_finite() {
+            write!(f, " (tolerance {:e})", self.tolerance)?;
+        }
+        Ok(())
     }
 }
 
