@@ -5,10 +5,14 @@
 
 mod bif;
 mod net;
+mod xdsl;
 mod xmlbif;
 
 pub use bif::{read_bif, write_bif};
 pub use net::{read_net, write_net};
+pub use xdsl::{read_xdsl, write_xdsl};
+
+use net::quoted as net_quoted;
 pub use xmlbif::{read_xmlbif, write_xmlbif};
 
 use crate::model::{ModelError, Network};
@@ -105,26 +109,111 @@ pub enum Format {
     Bif,
     /// XMLBIF 0.3.
     XmlBif,
+    /// The Hugin NET language.
+    Net,
+    /// GeNIe's XDSL.
+    Xdsl,
 }
 
 impl Format {
-    /// The format a path's extension names, or that its content looks like.
+    /// Every format, in the order `--help` lists them.
+    pub const ALL: [Format; 4] = [Format::Bif, Format::XmlBif, Format::Net, Format::Xdsl];
+
+    /// The format's short name, as `--to` takes it: `bif`, `xmlbif`, `net`, `xdsl`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Bif => "bif",
+            Format::XmlBif => "xmlbif",
+            Format::Net => "net",
+            Format::Xdsl => "xdsl",
+        }
+    }
+
+    /// The usual file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Bif => "bif",
+            Format::XmlBif => "xml",
+            Format::Net => "net",
+            Format::Xdsl => "xdsl",
+        }
+    }
+
+    /// The format a short name or an extension names (case-insensitive), if any.
+    pub fn from_name(name: &str) -> Option<Format> {
+        match name.to_ascii_lowercase().as_str() {
+            "bif" => Some(Format::Bif),
+            "xml" | "xmlbif" => Some(Format::XmlBif),
+            "net" | "hugin" => Some(Format::Net),
+            "xdsl" | "genie" => Some(Format::Xdsl),
+            _ => None,
+        }
+    }
+
+    /// The format a path's extension names, or else the one its content looks like.
     pub fn detect(path: &Path, text: &str) -> Format {
-        match path
-            .extension()
+        path.extension()
             .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-        {
-            Some(ext) if ext == "bif" => Format::Bif,
-            Some(ext) if ext == "xml" || ext == "xmlbif" => Format::XmlBif,
-            _ if text.trim_start().starts_with('<') => Format::XmlBif,
+            .and_then(Format::from_name)
+            .unwrap_or_else(|| Format::of_content(text))
+    }
+
+    /// The format `text` looks like: XML with a `<smile` root is XDSL, other XML is XMLBIF, a
+    /// first word `net`, `node` or `class` (after `%` comments) is NET, anything else BIF.
+    pub fn of_content(text: &str) -> Format {
+        let mut rest = text.trim_start_matches('\u{feff}').trim_start();
+        while rest.starts_with('%') {
+            rest = rest
+                .split_once('\n')
+                .map_or("", |(_, after)| after)
+                .trim_start();
+        }
+        if rest.starts_with('<') {
+            return if text.contains("<smile") {
+                Format::Xdsl
+            } else {
+                Format::XmlBif
+            };
+        }
+        let word: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        match word.as_str() {
+            "net" | "node" | "class" => Format::Net,
             _ => Format::Bif,
+        }
+    }
+
+    /// Reads `text` in this format; `source` names it in errors.
+    ///
+    /// # Errors
+    /// [`ReadError`], as each reader documents.
+    pub fn read(self, text: &str, source: &str) -> Result<Network, ReadError> {
+        match self {
+            Format::Bif => read_bif(text, source),
+            Format::XmlBif => read_xmlbif(text, source),
+            Format::Net => read_net(text, source),
+            Format::Xdsl => read_xdsl(text, source),
+        }
+    }
+
+    /// Writes `network` in this format.
+    ///
+    /// # Errors
+    /// [`WriteError`] when the format cannot hold a name or property of the network.
+    pub fn write(self, network: &Network) -> Result<String, WriteError> {
+        match self {
+            Format::Bif => Ok(write_bif(network)),
+            Format::XmlBif => Ok(write_xmlbif(network)),
+            Format::Net => write_net(network),
+            Format::Xdsl => write_xdsl(network),
         }
     }
 }
 
-/// Reads a network file, choosing the format from its extension (`.bif`, `.xml`, `.xmlbif`) or
-/// its content.
+/// Reads a network file, choosing the format from its extension (`.bif`, `.xml`, `.xmlbif`,
+/// `.net`, `.xdsl`) or else its content.
 ///
 /// Bytes that are not UTF-8 (old files carry Latin-1 in comments) are replaced, not rejected.
 ///
@@ -138,10 +227,7 @@ pub fn read_network(path: impl AsRef<Path>) -> Result<Network, ReadError> {
     })?;
     let text = String::from_utf8_lossy(&bytes);
     let source = path.display().to_string();
-    match Format::detect(path, &text) {
-        Format::Bif => read_bif(&text, &source),
-        Format::XmlBif => read_xmlbif(&text, &source),
-    }
+    Format::detect(path, &text).read(&text, &source)
 }
 
 /// How a file's table entries were written, learnt from their texts while reading, so that
@@ -289,5 +375,16 @@ mod tests {
         assert_eq!(Format::detect(Path::new("a.xml"), ""), Format::XmlBif);
         assert_eq!(Format::detect(Path::new("a"), "  <?xml"), Format::XmlBif);
         assert_eq!(Format::detect(Path::new("a"), "network x {}"), Format::Bif);
+        assert_eq!(Format::detect(Path::new("a.NET"), ""), Format::Net);
+        assert_eq!(
+            Format::detect(Path::new("a.txt"), "% c\nnet\n{}"),
+            Format::Net
+        );
+        assert_eq!(Format::detect(Path::new("a"), "node x {}"), Format::Net);
+        assert_eq!(
+            Format::detect(Path::new("a"), "<?xml?><smile>"),
+            Format::Xdsl
+        );
+        assert_eq!(Format::detect(Path::new("a.xdsl"), ""), Format::Xdsl);
     }
 }

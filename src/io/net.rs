@@ -631,7 +631,7 @@ fn is_word(name: &str) -> bool {
     !name.is_empty() && !name.chars().any(is_delimiter) && !name.contains('\u{feff}')
 }
 
-fn quoted(text: &str) -> String {
+pub(super) fn quoted(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
     for c in text.chars() {
