@@ -1062,14 +1062,14 @@ fn convert_writes_every_format_and_queries_agree() {
     let run = credence(&["convert", asia, out.to_str().unwrap(), "--to", "dne"]).expect_code(2);
     assert!(
         run.stderr
-            .contains("unknown format 'dne' (valid: bif, xmlbif, net, xdsl)"),
+            .contains("unknown format 'dne' (valid: bif, xmlbif, net, xdsl, uai)"),
         "{}",
         run.stderr
     );
     let run = credence(&["convert", asia, "asia.out"]).expect_code(1);
     assert_eq!(
         run.error_line(),
-        "error: cannot tell the format to write from 'asia.out': give --to bif, xmlbif, net or xdsl"
+        "error: cannot tell the format to write from 'asia.out': give --to bif, xmlbif, net, xdsl or uai"
     );
 }
 

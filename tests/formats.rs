@@ -7,7 +7,7 @@ mod common;
 use common::{repo, shared, slow_tests};
 use credence::infer::Budget;
 use credence::io::{Format, read_network};
-use credence::{Evidence, InferenceEngine, JunctionTree, Network};
+use credence::{Evidence, InferenceEngine, JunctionTree, Network, VarId};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -31,22 +31,40 @@ fn network_files() -> Vec<PathBuf> {
     files
 }
 
-/// The same network up to the order of its variables.
-fn assert_same_by_name(a: &Network, b: &Network, what: &str) {
+/// What `a`'s variable is called in `b`: the same name, or `v<index>` when `b` came from a
+/// format without names (UAI).
+fn name_in(a: &Network, var: VarId, named: bool) -> String {
+    if named {
+        a.variable(var).name().to_string()
+    } else {
+        format!("v{}", var.index())
+    }
+}
+
+/// The same network up to the order of its variables (and their names, for UAI).
+fn assert_same_by_name(a: &Network, b: &Network, named: bool, what: &str) {
     assert_eq!(a.n_variables(), b.n_variables(), "{what}: variables");
     for var in a.variable_ids() {
         let variable = a.variable(var);
         let other = b
-            .variable_id(variable.name())
+            .variable_id(&name_in(a, var, named))
             .unwrap_or_else(|e| panic!("{what}: {e}"));
-        assert_eq!(b.variable(other), variable, "{what}");
-        let parents = |n: &Network, v| -> Vec<String> {
-            n.parents(v)
-                .iter()
-                .map(|&p| n.variable(p).name().to_string())
-                .collect()
-        };
-        assert_eq!(parents(b, other), parents(a, var), "{what}: parents");
+        if named {
+            assert_eq!(b.variable(other), variable, "{what}");
+        } else {
+            assert_eq!(b.cardinality(other), variable.cardinality(), "{what}");
+        }
+        let parents: Vec<String> = a
+            .parents(var)
+            .iter()
+            .map(|&p| name_in(a, p, named))
+            .collect();
+        let again: Vec<String> = b
+            .parents(other)
+            .iter()
+            .map(|&p| b.variable(p).name().to_string())
+            .collect();
+        assert_eq!(again, parents, "{what}: parents");
         let (x, y) = (a.cpt(var).values(), b.cpt(other).values());
         assert!(
             x.iter().zip(y).all(|(p, q)| p.to_bits() == q.to_bits()) && x.len() == y.len(),
@@ -56,8 +74,8 @@ fn assert_same_by_name(a: &Network, b: &Network, what: &str) {
     }
 }
 
-/// Posteriors of every variable given the first variable in its first state (or nothing, if
-/// that is impossible), by name.
+/// Posteriors of every variable given one variable in its first state (or nothing, if that is
+/// impossible), by name.
 fn posteriors(network: &Network, observed: &str) -> Vec<(String, Vec<f64>)> {
     let network = Arc::new(network.clone());
     let engine = JunctionTree::compile(network.clone(), &Budget::default()).unwrap();
@@ -80,11 +98,13 @@ fn posteriors(network: &Network, observed: &str) -> Vec<(String, Vec<f64>)> {
 fn every_network_round_trips_through_every_format() {
     for path in network_files() {
         let network = read_network(&path).unwrap_or_else(|e| panic!("{e}"));
-        let observed = network.variable(network.topological_order()[0]).name();
+        let root = network.topological_order()[0];
         // The junction tree of the largest networks takes long in a debug build.
         let compare_posteriors = slow_tests() || network.n_variables() <= 100;
-        let before = compare_posteriors.then(|| posteriors(&network, observed));
+        let before =
+            compare_posteriors.then(|| posteriors(&network, &name_in(&network, root, true)));
         for format in Format::ALL {
+            let named = format != Format::Uai;
             let what = format!("{} as {}", path.display(), format.name());
             let text = format
                 .write(&network)
@@ -92,15 +112,19 @@ fn every_network_round_trips_through_every_format() {
             let again = format
                 .read(&text, &format!("written.{}", format.extension()))
                 .unwrap_or_else(|e| panic!("{what}: {e}"));
-            assert_same_by_name(&network, &again, &what);
+            assert_same_by_name(&network, &again, named, &what);
             assert_eq!(
                 Format::of_content(&text),
                 format,
                 "{what}: detected by content"
             );
             if let Some(before) = &before {
-                let after = posteriors(&again, observed);
-                for ((name, p), (_, q)) in before.iter().zip(&after) {
+                let after = posteriors(&again, &name_in(&network, root, named));
+                let after: std::collections::HashMap<String, Vec<f64>> =
+                    after.into_iter().collect();
+                for (name, p) in before {
+                    let var = network.variable_id(name).unwrap();
+                    let q = &after[&name_in(&network, var, named)];
                     assert!(
                         p.iter().zip(q).all(|(a, b)| (a - b).abs() <= 1e-9),
                         "{what}: posterior of {name}"

@@ -10,14 +10,15 @@ use std::process::ExitCode;
 /// `credence convert IN OUT [--to FORMAT]`.
 #[derive(Args, Debug)]
 pub struct ConvertArgs {
-    /// The network to read: BIF, XMLBIF, Hugin NET or GeNIe XDSL, chosen by the extension
-    /// (.bif, .xml, .xmlbif, .net, .xdsl) or else by the content.
+    /// The network to read: BIF, XMLBIF, Hugin NET, GeNIe XDSL or UAI, chosen by the extension
+    /// (.bif, .xml, .xmlbif, .net, .xdsl, .uai) or else by the content.
     input: PathBuf,
 
     /// The file to write ('-' for standard output).
     output: PathBuf,
 
-    /// The format to write: bif, xmlbif, net or xdsl [default: from OUT's extension].
+    /// The format to write: bif, xmlbif, net, xdsl or uai (which keeps no names) [default: from
+    /// OUT's extension].
     #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
     to: Option<Format>,
 }
@@ -40,7 +41,7 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
         {
             Some(format) => format,
             None => bail!(
-                "cannot tell the format to write from '{}': give --to bif, xmlbif, net or xdsl",
+                "cannot tell the format to write from '{}': give --to bif, xmlbif, net, xdsl or uai",
                 args.output.display()
             ),
         },

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Bayesian belief-network inference: exact posteriors for discrete networks in BIF, XMLBIF,
-/// Hugin NET or GeNIe XDSL.
+/// Hugin NET, GeNIe XDSL or UAI.
 #[derive(Parser, Debug)]
 #[command(
     name = "credence",
@@ -70,7 +70,7 @@ enum Command {
     Explain(explain::ExplainArgs),
     /// Which CPT entries a posterior is most sensitive to (derivatives).
     Sensitivity(sensitivity::SensitivityArgs),
-    /// Write a network in another format: BIF, XMLBIF, Hugin NET or GeNIe XDSL.
+    /// Write a network in another format: BIF, XMLBIF, Hugin NET, GeNIe XDSL or UAI.
     Convert(convert::ConvertArgs),
 }
 

@@ -5,11 +5,13 @@
 
 mod bif;
 mod net;
+mod uai;
 mod xdsl;
 mod xmlbif;
 
 pub use bif::{read_bif, write_bif};
 pub use net::{read_net, write_net};
+pub use uai::{read_uai, write_uai};
 pub use xdsl::{read_xdsl, write_xdsl};
 
 use net::quoted as net_quoted;
@@ -113,19 +115,28 @@ pub enum Format {
     Net,
     /// GeNIe's XDSL.
     Xdsl,
+    /// The UAI competition format (`BAYES` networks; no names).
+    Uai,
 }
 
 impl Format {
     /// Every format, in the order `--help` lists them.
-    pub const ALL: [Format; 4] = [Format::Bif, Format::XmlBif, Format::Net, Format::Xdsl];
+    pub const ALL: [Format; 5] = [
+        Format::Bif,
+        Format::XmlBif,
+        Format::Net,
+        Format::Xdsl,
+        Format::Uai,
+    ];
 
-    /// The format's short name, as `--to` takes it: `bif`, `xmlbif`, `net`, `xdsl`.
+    /// The format's short name, as `--to` takes it: `bif`, `xmlbif`, `net`, `xdsl`, `uai`.
     pub fn name(self) -> &'static str {
         match self {
             Format::Bif => "bif",
             Format::XmlBif => "xmlbif",
             Format::Net => "net",
             Format::Xdsl => "xdsl",
+            Format::Uai => "uai",
         }
     }
 
@@ -136,6 +147,7 @@ impl Format {
             Format::XmlBif => "xml",
             Format::Net => "net",
             Format::Xdsl => "xdsl",
+            Format::Uai => "uai",
         }
     }
 
@@ -146,6 +158,7 @@ impl Format {
             "xml" | "xmlbif" => Some(Format::XmlBif),
             "net" | "hugin" => Some(Format::Net),
             "xdsl" | "genie" => Some(Format::Xdsl),
+            "uai" => Some(Format::Uai),
             _ => None,
         }
     }
@@ -159,7 +172,8 @@ impl Format {
     }
 
     /// The format `text` looks like: XML with a `<smile` root is XDSL, other XML is XMLBIF, a
-    /// first word `net`, `node` or `class` (after `%` comments) is NET, anything else BIF.
+    /// first word `net`, `node` or `class` (after `%` comments) is NET, `BAYES` or `MARKOV` is
+    /// UAI, anything else BIF.
     pub fn of_content(text: &str) -> Format {
         let mut rest = text.trim_start_matches('\u{feff}').trim_start();
         while rest.starts_with('%') {
@@ -181,6 +195,7 @@ impl Format {
             .collect();
         match word.as_str() {
             "net" | "node" | "class" => Format::Net,
+            "BAYES" | "MARKOV" => Format::Uai,
             _ => Format::Bif,
         }
     }
@@ -195,6 +210,7 @@ impl Format {
             Format::XmlBif => read_xmlbif(text, source),
             Format::Net => read_net(text, source),
             Format::Xdsl => read_xdsl(text, source),
+            Format::Uai => read_uai(text, source),
         }
     }
 
@@ -208,12 +224,13 @@ impl Format {
             Format::XmlBif => Ok(write_xmlbif(network)),
             Format::Net => write_net(network),
             Format::Xdsl => write_xdsl(network),
+            Format::Uai => Ok(write_uai(network)),
         }
     }
 }
 
 /// Reads a network file, choosing the format from its extension (`.bif`, `.xml`, `.xmlbif`,
-/// `.net`, `.xdsl`) or else its content.
+/// `.net`, `.xdsl`, `.uai`) or else its content.
 ///
 /// Bytes that are not UTF-8 (old files carry Latin-1 in comments) are replaced, not rejected.
 ///
@@ -386,5 +403,6 @@ mod tests {
             Format::Xdsl
         );
         assert_eq!(Format::detect(Path::new("a.xdsl"), ""), Format::Xdsl);
+        assert_eq!(Format::detect(Path::new("a"), "BAYES\n1\n2"), Format::Uai);
     }
 }

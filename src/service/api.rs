@@ -193,6 +193,7 @@ impl pb::network_service_server::NetworkService for NetworkApi {
                 Ok(pb::NetworkFormat::Xmlbif) => Some(Format::XmlBif),
                 Ok(pb::NetworkFormat::Net) => Some(Format::Net),
                 Ok(pb::NetworkFormat::Xdsl) => Some(Format::Xdsl),
+                Ok(pb::NetworkFormat::Uai) => Some(Format::Uai),
                 Err(_) => {
                     return Err(ServiceError::InvalidRequest(format!(
                         "unknown format {} (valid: 0 unspecified, 1 BIF, 2 XMLBIF)",

@@ -179,7 +179,7 @@ fn extension(format: Format) -> &'static str {
 }
 
 impl Registry {
-    /// Loads every network file (`.bif`, `.xml`, `.xmlbif`, `.net`, `.xdsl`) of `directory`
+    /// Loads every network file (`.bif`, `.xml`, `.xmlbif`, `.net`, `.xdsl`, `.uai`) of `directory`
     /// (creating it if needed), named by its stem, then every uploaded network recorded in `store` (its file in
     /// `uploads`), which takes precedence over an operator file of the same name.
     /// A file that fails to load is reported in the returned list and skipped: one bad file
