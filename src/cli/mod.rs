@@ -1,6 +1,7 @@
 //! The command line. Parses arguments (clap), resolves names against the network once, calls
 //! the library, renders tables or JSON. Exit codes: 0 success, 1 failure, 2 usage error.
 
+mod convert;
 mod explain;
 mod info;
 mod mpe;
@@ -21,7 +22,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Bayesian belief-network inference: exact posteriors for discrete networks in BIF or XMLBIF.
+/// Bayesian belief-network inference: exact posteriors for discrete networks in BIF, XMLBIF,
+/// Hugin NET, GeNIe XDSL or UAI.
 #[derive(Parser, Debug)]
 #[command(
     name = "credence",
@@ -39,6 +41,7 @@ use std::time::Duration;
         credence voi networks/asia.bif --target lung -e dysp=yes\n  \
         credence explain networks/asia.bif --target lung -e smoke=yes -e xray=yes\n  \
         credence sensitivity networks/asia.bif --target lung=yes -e xray=yes --top 5\n  \
+        credence convert networks/asia.bif asia.xdsl\n  \
         credence timeline networks/sino_russian_partnership.bif \\\n      networks/sino_russian_partnership.timeline.jsonl --target scenario"
 )]
 struct Cli {
@@ -67,6 +70,8 @@ enum Command {
     Explain(explain::ExplainArgs),
     /// Which CPT entries a posterior is most sensitive to (derivatives).
     Sensitivity(sensitivity::SensitivityArgs),
+    /// Write a network in another format: BIF, XMLBIF, Hugin NET, GeNIe XDSL or UAI.
+    Convert(convert::ConvertArgs),
 }
 
 /// Hard and soft evidence, as every analysis command takes it.
@@ -248,9 +253,14 @@ impl EngineArgs {
     }
 }
 
-/// Reads a network file; the error names the file.
+/// Reads a network file; the error names the file. Columns renormalised beyond the fixed
+/// tolerance are reported once, on stderr.
 fn load_network(path: &Path) -> Result<Arc<Network>> {
-    Ok(Arc::new(credence::io::read_network(path)?))
+    let network = credence::io::read_network(path)?;
+    if let Some(renormalized) = network.renormalized() {
+        eprintln!("warning: {}: {renormalized}", path.display());
+    }
+    Ok(Arc::new(network))
 }
 
 /// `VAR=STATE` from `-e`.
@@ -320,6 +330,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Voi(args) => voi::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Sensitivity(args) => sensitivity::run(args),
+        Command::Convert(args) => convert::run(args),
     }
 }
 

@@ -194,6 +194,7 @@ struct Parser<'a> {
     source: &'a str,
     tokens: Vec<Token>,
     position: usize,
+    precision: super::Precision,
 }
 
 impl<'a> Parser<'a> {
@@ -343,6 +344,7 @@ impl<'a> Parser<'a> {
                             format!("expected a number in {what}, found '{text}'"),
                         )
                     })?;
+                    self.precision.note(text, value);
                     values.push(value);
                 }
                 _ => {
@@ -750,6 +752,7 @@ pub fn read_bif(text: &str, source: &str) -> Result<Network, ReadError> {
         source,
         tokens,
         position: 0,
+        precision: super::Precision::default(),
     };
     let mut network = None;
     let mut variables = Vec::new();
@@ -785,6 +788,7 @@ pub fn read_bif(text: &str, source: &str) -> Result<Network, ReadError> {
     }
     let mut builder = NetworkBuilder::new(name);
     builder.set_properties(properties);
+    parser.precision.apply(&mut builder);
     let mut declared_at = Vec::with_capacity(variables.len());
     for (name, token, states, properties) in variables {
         let var = builder

@@ -130,6 +130,7 @@ pub fn read_xmlbif(text: &str, source: &str) -> Result<Network, ReadError> {
         ));
     }
     let mut definitions = Vec::new();
+    let mut precision = super::Precision::default();
     for definition in children(network, "DEFINITION").chain(children(network, "PROBABILITY")) {
         let for_node = children(definition, "FOR")
             .next()
@@ -150,9 +151,11 @@ pub fn read_xmlbif(text: &str, source: &str) -> Result<Network, ReadError> {
             .split(|c: char| c.is_whitespace() || c == ',')
             .filter(|t| !t.is_empty())
             .map(|t| {
-                t.parse::<f64>().map_err(|_| {
+                let value = t.parse::<f64>().map_err(|_| {
                     reader.error(table, format!("expected a number in <TABLE>, found '{t}'"))
-                })
+                })?;
+                precision.note(t, value);
+                Ok(value)
             })
             .collect::<Result<Vec<f64>, _>>()?;
         builder
@@ -160,6 +163,7 @@ pub fn read_xmlbif(text: &str, source: &str) -> Result<Network, ReadError> {
             .map_err(|e| reader.model_error(definition, e))?;
         definitions.push((child, definition));
     }
+    precision.apply(&mut builder);
     builder.build().map_err(|error| {
         let variable = match &error {
             crate::model::ModelError::NotNormalized { variable, .. }

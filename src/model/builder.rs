@@ -1,11 +1,14 @@
 use super::{
-    Cpt, ModelError, Network, VarId, Variable, describe_configuration, shape_of, table_from_vec,
+    Cpt, ModelError, Network, Renormalized, VarId, Variable, describe_configuration, shape_of,
+    table_from_vec,
 };
 use std::collections::HashMap;
 
-/// How far a parent configuration may sum from 1 and still be accepted (then renormalised).
+/// How far a parent configuration may always sum from 1 and still be accepted (then
+/// renormalised), whatever precision its numbers were written at.
 ///
-/// The public repository files are off by up to 3e-7; anything further is a modelling error.
+/// The public repository files are off by up to 3e-7. A column may be off by more when the
+/// numbers' written precision explains it: see [`NetworkBuilder::set_entry_rounding`].
 pub const NORMALIZATION_TOLERANCE: f64 = 1e-6;
 
 /// Deviations at or below this are rounding, and left alone.
@@ -35,6 +38,13 @@ pub struct NetworkBuilder {
     /// Entries of all tables set so far: bounds the whole network, not just each table, so
     /// that many tables (each small enough) cannot add up to an exhausted memory either.
     total_entries: usize,
+    /// How far each written entry may be from the value meant (see `set_entry_rounding`).
+    entry_rounding: f64,
+    /// The words that say why `entry_rounding` is what it is, for the report.
+    precision: String,
+    positions: Vec<Option<(f64, f64)>>,
+    experience: Vec<Option<Vec<f64>>>,
+    fading: Vec<Option<Vec<f64>>>,
 }
 
 impl NetworkBuilder {
@@ -95,7 +105,39 @@ impl NetworkBuilder {
             properties: Vec::new(),
         });
         self.cpts.push(None);
+        self.positions.push(None);
+        self.experience.push(None);
+        self.fading.push(None);
         Ok(id)
+    }
+
+    /// Declares how far each table entry, as written in the source, may be from the value its
+    /// writer meant: half a unit in the last decimal place written, or single precision's
+    /// relative step for numbers that are `f32` values printed in full. `precision` says which,
+    /// in words, for the report (e.g. "6 significant digits").
+    ///
+    /// A column of `n` entries is then accepted, and renormalised, when its sum is within
+    /// `max(NORMALIZATION_TOLERANCE, n × rounding)` of 1: the most that rounding each entry can
+    /// move the sum. Anything further is refused. The default, 0, keeps the fixed tolerance.
+    pub fn set_entry_rounding(&mut self, rounding: f64, precision: impl Into<String>) {
+        self.entry_rounding = rounding;
+        self.precision = precision.into();
+    }
+
+    /// Sets where `var` is drawn (a layout hint from NET or XDSL files, written back out).
+    pub fn set_position(&mut self, var: VarId, x: f64, y: f64) {
+        self.positions[var.index()] = Some((x, y));
+    }
+
+    /// Sets `var`'s experience table: one count per parent configuration (last parent
+    /// fastest), as Hugin keeps for adaptation. Checked against the CPT in [`build`](Self::build).
+    pub fn set_experience(&mut self, var: VarId, counts: Vec<f64>) {
+        self.experience[var.index()] = Some(counts);
+    }
+
+    /// Sets `var`'s fading table: one factor in [0, 1] per parent configuration.
+    pub fn set_fading(&mut self, var: VarId, factors: Vec<f64>) {
+        self.fading[var.index()] = Some(factors);
     }
 
     /// Sets the properties of `var` (raw `key = value` texts).
@@ -214,13 +256,16 @@ impl NetworkBuilder {
 
     /// Validates everything and freezes the network.
     ///
-    /// Parent configurations within [`NORMALIZATION_TOLERANCE`] of 1 are renormalised.
+    /// Parent configurations within their tolerance of 1 (see
+    /// [`set_entry_rounding`](Self::set_entry_rounding)) are renormalised; the worst one beyond
+    /// [`NORMALIZATION_TOLERANCE`] is kept as [`Network::renormalized`].
     ///
     /// # Errors
     /// [`ModelError::MissingCpt`], [`ModelError::InvalidProbability`],
     /// [`ModelError::NotNormalized`], [`ModelError::Cycle`].
     pub fn build(self) -> Result<Network, ModelError> {
         let mut cpts = Vec::with_capacity(self.variables.len());
+        let mut renormalized: Option<Renormalized> = None;
         for (index, cpt) in self.cpts.into_iter().enumerate() {
             let child = VarId::new(index);
             let variable = &self.variables[index];
@@ -246,14 +291,39 @@ impl NetworkBuilder {
                     });
                 }
                 let sum: f64 = column.iter().sum();
-                // The slack keeps a column written as exactly 1e-6 off (0.333333 × 3) inside.
-                if (sum - 1.0).abs() > NORMALIZATION_TOLERANCE + 1e-12 {
+                let deviation = (sum - 1.0).abs();
+                let tolerance = three_digits(
+                    NORMALIZATION_TOLERANCE.max(n_states as f64 * self.entry_rounding),
+                );
+                // The slack keeps a column written as exactly the tolerance off (0.333333 × 3
+                // at 1e-6) inside, whatever binary rounding did to its sum.
+                // A column of zeros is no distribution, whatever the tolerance.
+                if sum <= 0.0 || deviation > tolerance * (1.0 + 1e-6) {
                     return Err(ModelError::NotNormalized {
                         variable: variable.name.clone(),
                         configuration: describe(),
                         configuration_index: configuration,
                         sum,
+                        tolerance,
                     });
+                }
+                if deviation > NORMALIZATION_TOLERANCE * (1.0 + 1e-6) {
+                    let worse = renormalized
+                        .as_ref()
+                        .is_none_or(|r| deviation > (r.sum - 1.0).abs());
+                    let columns = renormalized.as_ref().map_or(0, |r| r.columns) + 1;
+                    if worse {
+                        renormalized = Some(Renormalized {
+                            variable: variable.name.clone(),
+                            configuration: describe(),
+                            sum,
+                            tolerance,
+                            precision: self.precision.clone(),
+                            columns,
+                        });
+                    } else if let Some(r) = renormalized.as_mut() {
+                        r.columns = columns;
+                    }
                 }
                 // Only real deviations are corrected: a column already within rounding of 1
                 // is kept bit for bit, so that write → read is an identity.
@@ -268,6 +338,13 @@ impl NetworkBuilder {
                 table: table_from_vec(shape, values),
             });
         }
+        let experience =
+            checked_side_tables(&self.variables, &cpts, self.experience, "experience", |v| {
+                v >= 0.0
+            })?;
+        let fading = checked_side_tables(&self.variables, &cpts, self.fading, "fading", |v| {
+            (0.0..=1.0).contains(&v)
+        })?;
         let mut children = vec![Vec::new(); self.variables.len()];
         for cpt in &cpts {
             for parent in &cpt.parents {
@@ -283,8 +360,54 @@ impl NetworkBuilder {
             children,
             topological_order,
             by_name: self.by_name,
+            renormalized,
+            positions: self.positions,
+            experience,
+            fading,
         })
     }
+}
+
+/// `x` to three significant digits, so that tolerances read as the round numbers they are.
+fn three_digits(x: f64) -> f64 {
+    format!("{x:.2e}").parse().unwrap_or(x)
+}
+
+/// Experience or fading tables, checked: one finite value per parent configuration, each
+/// `valid`.
+fn checked_side_tables(
+    variables: &[Variable],
+    cpts: &[Cpt],
+    tables: Vec<Option<Vec<f64>>>,
+    kind: &'static str,
+    valid: impl Fn(f64) -> bool,
+) -> Result<Vec<Option<Vec<f64>>>, ModelError> {
+    for (cpt, table) in cpts.iter().zip(&tables) {
+        let Some(table) = table else { continue };
+        let variable = &variables[cpt.child.index()];
+        let configurations = cpt.table.len() / variable.cardinality();
+        if table.len() != configurations {
+            return Err(ModelError::SideTableShape {
+                kind,
+                variable: variable.name.clone(),
+                expected: configurations,
+                found: table.len(),
+            });
+        }
+        if let Some((configuration, &value)) = table
+            .iter()
+            .enumerate()
+            .find(|(_, v)| !v.is_finite() || !valid(**v))
+        {
+            return Err(ModelError::SideTableValue {
+                kind,
+                variable: variable.name.clone(),
+                configuration: describe_configuration(variables, &cpt.parents, configuration),
+                value,
+            });
+        }
+    }
+    Ok(tables)
 }
 
 /// Depth-first search over parent links; a back edge closes a cycle, which is reported by name.

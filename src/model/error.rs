@@ -180,9 +180,10 @@ pub enum ModelError {
         /// The entry.
         value: f64,
     },
-    /// A parent configuration whose distribution does not sum to 1 (within 1e-6).
+    /// A parent configuration whose distribution does not sum to 1, further than the
+    /// numbers' written precision explains.
     #[error(
-        "probability table of '{variable}' at {configuration} sums to {sum}, not 1 (tolerance 1e-6)"
+        "probability table of '{variable}' at {configuration} sums to {sum}, not 1 (tolerance {tolerance:e})"
     )]
     NotNormalized {
         /// The child.
@@ -193,6 +194,34 @@ pub enum ModelError {
         configuration_index: usize,
         /// The sum found.
         sum: f64,
+        /// How far from 1 the sum could have been, given how its entries were written.
+        tolerance: f64,
+    },
+    /// An experience or fading table whose length is not the number of parent configurations.
+    #[error(
+        "{kind} table of '{variable}' has {found} entries, expected {expected} (one per parent configuration)"
+    )]
+    SideTableShape {
+        /// `experience` or `fading`.
+        kind: &'static str,
+        /// The child.
+        variable: String,
+        /// Parent configurations.
+        expected: usize,
+        /// Entries given.
+        found: usize,
+    },
+    /// A negative experience count, or a fading factor outside [0, 1].
+    #[error("{kind} table of '{variable}' at {configuration}: {value} is out of range")]
+    SideTableValue {
+        /// `experience` or `fading`.
+        kind: &'static str,
+        /// The child.
+        variable: String,
+        /// The parent configuration.
+        configuration: String,
+        /// The entry.
+        value: f64,
     },
     /// A variable or state name with a control character (newline, tab, ...).
     #[error("the name '{name}' contains the control character U+{code:04X}")]

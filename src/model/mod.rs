@@ -152,6 +152,49 @@ pub struct Network {
     children: Vec<Vec<VarId>>,
     topological_order: Vec<VarId>,
     by_name: HashMap<String, VarId>,
+    renormalized: Option<Renormalized>,
+    positions: Vec<Option<(f64, f64)>>,
+    experience: Vec<Option<Vec<f64>>>,
+    fading: Vec<Option<Vec<f64>>>,
+}
+
+/// The worst of the columns that summed further from 1 than [`builder::NORMALIZATION_TOLERANCE`]
+/// but within what their written precision explains, and were renormalised: reported once per
+/// file by whoever reads one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Renormalized {
+    /// The child whose column was worst.
+    pub variable: String,
+    /// Its parent configuration, e.g. `(smoke=yes)`.
+    pub configuration: String,
+    /// What that column summed to.
+    pub sum: f64,
+    /// The tolerance it was accepted under.
+    pub tolerance: f64,
+    /// Why columns this far off are accepted, in words (e.g. "within the rounding of numbers
+    /// written at 6 significant digits").
+    pub precision: String,
+    /// How many columns in all were renormalised beyond the fixed tolerance.
+    pub columns: usize,
+}
+
+impl fmt::Display for Renormalized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "renormalised {} column{} off from 1 by more than 1e-6 ({}); the worst: '{}' at {} sums to {}",
+            self.columns,
+            if self.columns == 1 { "" } else { "s" },
+            self.precision,
+            self.variable,
+            self.configuration,
+            self.sum,
+        )?;
+        if self.tolerance.is_finite() {
+            write!(f, " (tolerance {:e})", self.tolerance)?;
+        }
+        Ok(())
+    }
 }
 
 impl Network {
@@ -253,6 +296,26 @@ impl Network {
             .iter()
             .map(|c| c.table.len() / self.cardinality(c.child) * (self.cardinality(c.child) - 1))
             .sum()
+    }
+
+    /// The worst column renormalised beyond [`builder::NORMALIZATION_TOLERANCE`], if any.
+    pub fn renormalized(&self) -> Option<&Renormalized> {
+        self.renormalized.as_ref()
+    }
+
+    /// Where `var` is drawn, if the source said (NET and XDSL files do).
+    pub fn position(&self, var: VarId) -> Option<(f64, f64)> {
+        self.positions[var.index()]
+    }
+
+    /// `var`'s experience table (one count per parent configuration), if the source had one.
+    pub fn experience(&self, var: VarId) -> Option<&[f64]> {
+        self.experience[var.index()].as_deref()
+    }
+
+    /// `var`'s fading table (one factor per parent configuration), if the source had one.
+    pub fn fading(&self, var: VarId) -> Option<&[f64]> {
+        self.fading[var.index()].as_deref()
     }
 
     /// Formats a parent configuration of `var`'s CPT, e.g. `(smoke=yes, asia=no)`.

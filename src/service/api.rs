@@ -191,6 +191,9 @@ impl pb::network_service_server::NetworkService for NetworkApi {
                 Ok(pb::NetworkFormat::Unspecified) => None,
                 Ok(pb::NetworkFormat::Bif) => Some(Format::Bif),
                 Ok(pb::NetworkFormat::Xmlbif) => Some(Format::XmlBif),
+                Ok(pb::NetworkFormat::Net) => Some(Format::Net),
+                Ok(pb::NetworkFormat::Xdsl) => Some(Format::Xdsl),
+                Ok(pb::NetworkFormat::Uai) => Some(Format::Uai),
                 Err(_) => {
                     return Err(ServiceError::InvalidRequest(format!(
                         "unknown format {} (valid: 0 unspecified, 1 BIF, 2 XMLBIF)",

@@ -8,7 +8,7 @@ use crate::infer::{
     Answer, Budget, CostEstimate, EngineKind, InferenceError, SamplingConfig, build_engine,
     format_bytes,
 };
-use crate::io::{Format, read_bif, read_xmlbif, write_bif};
+use crate::io::{Format, write_bif};
 use crate::{Evidence, InferenceEngine, JunctionTree, Network, VarId};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -37,6 +37,9 @@ pub struct LoadedNetwork {
 
 impl LoadedNetwork {
     pub(crate) fn new(name: String, network: Network, budget: &Budget) -> LoadedNetwork {
+        if let Some(renormalized) = network.renormalized() {
+            tracing::warn!(network = %name, "{renormalized}");
+        }
         let hash = format!("{:x}", Sha256::digest(write_bif(&network).as_bytes()));
         let cost = JunctionTree::estimate(&network);
         let fits_budget = cost.bytes <= budget.max_bytes as f64;
@@ -173,15 +176,12 @@ pub fn valid_name(name: &str) -> bool {
 }
 
 fn extension(format: Format) -> &'static str {
-    match format {
-        Format::Bif => "bif",
-        Format::XmlBif => "xml",
-    }
+    format.extension()
 }
 
 impl Registry {
-    /// Loads every `.bif`, `.xml` and `.xmlbif` file of `directory` (creating it if needed),
-    /// named by its stem, then every uploaded network recorded in `store` (its file in
+    /// Loads every network file (`.bif`, `.xml`, `.xmlbif`, `.net`, `.xdsl`, `.uai`) of `directory`
+    /// (creating it if needed), named by its stem, then every uploaded network recorded in `store` (its file in
     /// `uploads`), which takes precedence over an operator file of the same name.
     /// A file that fails to load is reported in the returned list and skipped: one bad file
     /// must not keep the others from being served.
@@ -208,7 +208,7 @@ impl Registry {
             .filter(|path| {
                 path.extension()
                     .and_then(|e| e.to_str())
-                    .is_some_and(|e| ["bif", "xml", "xmlbif"].contains(&e))
+                    .is_some_and(|e| Format::from_name(e).is_some())
             })
             .collect();
         paths.sort();
@@ -244,11 +244,9 @@ impl Registry {
                 .and_then(|bytes| {
                     let text = String::from_utf8_lossy(&bytes);
                     let source = format!("{name}.{}", extension(format_of(&file)));
-                    match format_of(&file) {
-                        Format::Bif => read_bif(&text, &source),
-                        Format::XmlBif => read_xmlbif(&text, &source),
-                    }
-                    .map_err(|e| format!("uploaded network '{name}': {e}"))
+                    format_of(&file)
+                        .read(&text, &source)
+                        .map_err(|e| format!("uploaded network '{name}': {e}"))
                 });
             match loaded {
                 Ok(network) => {
@@ -337,10 +335,7 @@ impl Registry {
         }
         let format = format.unwrap_or_else(|| Format::detect(Path::new(""), content));
         let source = format!("{name}.{}", extension(format));
-        let network = match format {
-            Format::Bif => read_bif(content, &source)?,
-            Format::XmlBif => read_xmlbif(content, &source)?,
-        };
+        let network = format.read(content, &source)?;
         let loaded = LoadedNetwork::new(name.to_string(), network, &self.budget);
         if !loaded.fits_budget {
             return Err(InferenceError::OverBudget {
@@ -427,11 +422,11 @@ impl Registry {
 
 /// The format of a server-chosen upload file, from its extension.
 fn format_of(file: &str) -> Format {
-    if file.ends_with(".bif") {
-        Format::Bif
-    } else {
-        Format::XmlBif
-    }
+    Path::new(file)
+        .extension()
+        .and_then(|e| e.to_str())
+        .and_then(Format::from_name)
+        .unwrap_or(Format::XmlBif)
 }
 
 #[cfg(test)]
