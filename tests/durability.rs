@@ -47,6 +47,28 @@ fn retract(variable: &str) -> pb::EvidenceChange {
     }
 }
 
+/// Every revision of session `id`, page after page.
+async fn full_history(client: &mut SessionServiceClient<Channel>, id: &str) -> Vec<pb::Revision> {
+    let mut revisions = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let page = client
+            .get_history(pb::GetHistoryRequest {
+                id: id.into(),
+                page_size: 0,
+                page_token,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        revisions.extend(page.revisions);
+        if page.next_page_token.is_empty() {
+            return revisions;
+        }
+        page_token = page.next_page_token;
+    }
+}
+
 /// The `step`-th update of a session: always possible evidence on asia.
 fn update_for(step: usize) -> Vec<pb::EvidenceChange> {
     match step % 6 {
@@ -173,12 +195,7 @@ async fn nothing_acknowledged_is_lost_when_the_server_is_killed() {
         }
         let session = session.unwrap_or_else(|e| panic!("{id} was lost: {e}"));
         let expected = acknowledged.revisions.get(id).cloned().unwrap_or_default();
-        let history = client
-            .get_history(pb::GetHistoryRequest { id: id.clone() })
-            .await
-            .unwrap()
-            .into_inner()
-            .revisions;
+        let history = full_history(&mut client, id).await;
         let last = expected.keys().last().copied().unwrap_or(0);
         // An update in flight at the kill may have been stored without its answer arriving,
         // so the history may be longer by one; never shorter.
@@ -303,12 +320,7 @@ async fn uploads_and_sessions_survive_a_restart_and_a_lost_network_is_explained(
         .into_inner();
     assert!((answer.posteriors[0].probabilities[0] - 0.1).abs() < 1e-12);
     // The orphan keeps its history but cannot be queried or updated, and says why.
-    let history = sessions
-        .get_history(pb::GetHistoryRequest { id: orphan.clone() })
-        .await
-        .unwrap()
-        .into_inner()
-        .revisions;
+    let history = full_history(&mut sessions, &orphan).await;
     assert_eq!(history.len(), 1);
     let refused = sessions
         .get_posteriors(pb::GetPosteriorsRequest {

@@ -450,6 +450,7 @@ async fn sessions_keep_revisions_and_stay_isolated() {
     let history = client
         .get_history(pb::GetHistoryRequest {
             id: first.id.clone(),
+            ..Default::default()
         })
         .await
         .unwrap()

@@ -6,8 +6,9 @@ use clap::Args;
 use credence::infer::Budget;
 use credence::service;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 #[derive(Args, Debug)]
 #[command(
@@ -27,8 +28,10 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
 
-    /// Require a bearer token on every call except health: one token per line ('#' starts a
-    /// comment). Tokens may also come from CREDENCE_TOKENS (comma or space separated).
+    /// Require a bearer token on every call except health. One token per line: 'TOKEN NAME
+    /// SCOPES' (scopes comma separated from read, write, networks, admin) or a bare 'TOKEN'
+    /// (every scope); '#' starts a comment. Reloaded on SIGHUP. Bare tokens may also come from
+    /// CREDENCE_TOKENS (comma or space separated).
     #[arg(long, value_name = "FILE")]
     tokens_file: Option<PathBuf>,
 
@@ -68,31 +71,58 @@ pub struct ServeArgs {
 }
 
 /// The tokens of --tokens-file and CREDENCE_TOKENS together, or `None` when neither is set.
-fn tokens(args: &ServeArgs) -> Result<Option<service::Tokens>> {
-    let mut text = String::new();
-    if let Some(path) = &args.tokens_file {
-        let file = std::fs::read_to_string(path)
+fn tokens(file: Option<&Path>) -> Result<Option<service::Tokens>> {
+    let mut tokens = None;
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the tokens file {}", path.display()))?;
-        // Parsed on its own first, so that its errors name its lines.
-        service::Tokens::parse_file(&file, &path.display().to_string())
-            .map_err(anyhow::Error::msg)?;
-        for line in file.lines().map(str::trim) {
-            if !line.is_empty() && !line.starts_with('#') {
-                text.push_str(line);
-                text.push('\n');
-            }
-        }
+        tokens = Some(
+            service::Tokens::parse_file(&text, &path.display().to_string())
+                .map_err(anyhow::Error::msg)?,
+        );
     }
     if let Ok(list) = std::env::var("CREDENCE_TOKENS") {
-        service::Tokens::parse_list(&list, "CREDENCE_TOKENS").map_err(anyhow::Error::msg)?;
-        text.push_str(&list);
+        let listed =
+            service::Tokens::parse_list(&list, "CREDENCE_TOKENS").map_err(anyhow::Error::msg)?;
+        match &tokens {
+            Some(tokens) => tokens.extend(listed).map_err(anyhow::Error::msg)?,
+            None => tokens = Some(listed),
+        }
     }
-    if text.is_empty() {
-        return Ok(None);
-    }
-    Ok(Some(
-        service::Tokens::parse_list(&text, "the tokens").map_err(anyhow::Error::msg)?,
-    ))
+    Ok(tokens)
+}
+
+/// On every SIGHUP, reads the tokens again and puts them in place of `active` for the calls
+/// that follow; a file that does not parse is logged and the old tokens stay.
+#[cfg(unix)]
+fn reload_on_hangup(file: Option<PathBuf>, active: Option<Arc<service::Tokens>>) -> Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    // Installed even without tokens: SIGHUP's default action would end the server.
+    let mut hangup = signal(SignalKind::hangup()).context("cannot install a SIGHUP handler")?;
+    tokio::spawn(async move {
+        while hangup.recv().await.is_some() {
+            let Some(active) = &active else {
+                tracing::warn!(
+                    "SIGHUP: this server runs without authentication; restart it with --tokens-file to turn it on"
+                );
+                continue;
+            };
+            match tokens(file.as_deref()) {
+                Ok(Some(new)) => {
+                    let count = new.len();
+                    active.replace(new);
+                    tracing::info!(tokens = count, "SIGHUP: tokens reloaded");
+                }
+                Ok(None) => tracing::warn!(
+                    "SIGHUP: no tokens are configured any more; the old ones stay (authentication is turned off only by a restart)"
+                ),
+                Err(error) => {
+                    tracing::warn!("SIGHUP: tokens not reloaded, the old ones stay: {error:#}")
+                }
+            }
+        }
+    });
+    Ok(())
 }
 
 /// Resolves when the process receives SIGINT (Ctrl-C) or SIGTERM.
@@ -136,7 +166,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     }
     config.max_sessions = args.max_sessions.max(1);
     config.max_message_bytes = usize::try_from(args.max_message_size).unwrap_or(usize::MAX);
-    config.tokens = tokens(&args)?.map(std::sync::Arc::new);
+    config.tokens = tokens(args.tokens_file.as_deref())?.map(Arc::new);
     if let (Some(certificate), Some(key)) = (&args.tls_cert, &args.tls_key) {
         let read = |path: &PathBuf, what: &str| {
             std::fs::read(path)
@@ -150,6 +180,8 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
         let (shared, problems) = service::open(&config)?;
+        #[cfg(unix)]
+        reload_on_hangup(args.tokens_file.clone(), config.tokens.clone())?;
         for problem in problems {
             tracing::warn!("not served: {problem}");
         }

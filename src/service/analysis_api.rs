@@ -3,11 +3,12 @@
 
 use super::Shared;
 use super::api::logged;
+use super::auth::{Caller, Scope};
 use super::convert;
 use super::error::ServiceError;
 use super::pb;
 use super::registry::LoadedNetwork;
-use super::sessions::{self, Findings};
+use super::sessions::{self, Findings, Need};
 use crate::analysis;
 use crate::{Evidence, InferenceEngine, Network, VarId};
 use std::sync::Arc;
@@ -24,16 +25,20 @@ impl AnalysisApi {
     /// The network and findings an analysis is about.
     async fn context(
         &self,
+        caller: &Caller,
         context: Option<pb::EvidenceContext>,
     ) -> Result<(Arc<LoadedNetwork>, Findings), ServiceError> {
         use pb::evidence_context::Source;
         match context.and_then(|c| c.source) {
-            Some(Source::Stateless(stateless)) => Ok((
-                self.0.registry.get(&stateless.network)?,
-                convert::findings(stateless.evidence.as_ref())?,
-            )),
+            Some(Source::Stateless(stateless)) => {
+                caller.require(Scope::Read, "query networks")?;
+                Ok((
+                    self.0.registry.get(&stateless.network)?,
+                    convert::findings(stateless.evidence.as_ref())?,
+                ))
+            }
             Some(Source::Session(session)) => {
-                let state = self.0.sessions.get(&session.id)?;
+                let state = self.0.sessions.get(&session.id, caller, Need::Read)?;
                 let state = state.lock().await;
                 let revision = if session.at_revision {
                     session.revision
@@ -51,12 +56,13 @@ impl AnalysisApi {
     /// Runs `work` on the blocking pool with the network, its exact engine and the evidence.
     async fn run<T: Send + 'static>(
         &self,
+        caller: &Caller,
         context: Option<pb::EvidenceContext>,
         work: impl FnOnce(&LoadedNetwork, &dyn InferenceEngine, &Evidence) -> Result<T, ServiceError>
         + Send
         + 'static,
     ) -> Result<T, ServiceError> {
-        let (loaded, findings) = self.context(context).await?;
+        let (loaded, findings) = self.context(caller, context).await?;
         let permit = self
             .0
             .query_slots
@@ -96,9 +102,10 @@ impl pb::analysis_service_server::AnalysisService for AnalysisApi {
         &self,
         request: Request<pb::MpeRequest>,
     ) -> Result<Response<pb::MpeResponse>, Status> {
+        let caller = Caller::of(&request);
         let message = request.into_inner();
         logged("MostProbableExplanation", async {
-            self.run(message.context, move |loaded, _, evidence| {
+            self.run(&caller, message.context, move |loaded, _, evidence| {
                 let network = &loaded.network;
                 let result = if message.variables.is_empty() {
                     analysis::most_probable_explanation(network, evidence)?
@@ -126,9 +133,10 @@ impl pb::analysis_service_server::AnalysisService for AnalysisApi {
         &self,
         request: Request<pb::JointPosteriorRequest>,
     ) -> Result<Response<pb::JointPosteriorResponse>, Status> {
+        let caller = Caller::of(&request);
         let message = request.into_inner();
         logged("JointPosterior", async {
-            self.run(message.context, move |loaded, _, evidence| {
+            self.run(&caller, message.context, move |loaded, _, evidence| {
                 let network = &loaded.network;
                 let vars = resolve(network, &message.variables)?;
                 if vars.is_empty() {
@@ -162,10 +170,11 @@ impl pb::analysis_service_server::AnalysisService for AnalysisApi {
         &self,
         request: Request<pb::InterveneRequest>,
     ) -> Result<Response<pb::InterveneResponse>, Status> {
+        let caller = Caller::of(&request);
         let message = request.into_inner();
         let budget = *self.0.registry.budget();
         logged("Intervene", async {
-            self.run(message.context, move |loaded, engine, evidence| {
+            self.run(&caller, message.context, move |loaded, engine, evidence| {
                 let network = &loaded.network;
                 let mut settings = Vec::with_capacity(message.interventions.len());
                 for item in &message.interventions {
@@ -214,9 +223,10 @@ impl pb::analysis_service_server::AnalysisService for AnalysisApi {
         &self,
         request: Request<pb::ValueOfInformationRequest>,
     ) -> Result<Response<pb::ValueOfInformationResponse>, Status> {
+        let caller = Caller::of(&request);
         let message = request.into_inner();
         logged("ValueOfInformation", async {
-            self.run(message.context, move |loaded, engine, evidence| {
+            self.run(&caller, message.context, move |loaded, engine, evidence| {
                 let network = &loaded.network;
                 let target = network.variable_id(&message.target)?;
                 let candidates = resolve(network, &message.candidates)?;
@@ -243,9 +253,10 @@ impl pb::analysis_service_server::AnalysisService for AnalysisApi {
         &self,
         request: Request<pb::ExplainRequest>,
     ) -> Result<Response<pb::ExplainResponse>, Status> {
+        let caller = Caller::of(&request);
         let message = request.into_inner();
         logged("Explain", async {
-            self.run(message.context, move |loaded, engine, evidence| {
+            self.run(&caller, message.context, move |loaded, engine, evidence| {
                 let network = &loaded.network;
                 let target = network.variable_id(&message.target)?;
                 let report = analysis::explain(engine, evidence, target)?;
@@ -293,6 +304,7 @@ impl pb::analysis_service_server::AnalysisService for AnalysisApi {
         &self,
         request: Request<pb::SensitivityRequest>,
     ) -> Result<Response<pb::SensitivityResponse>, Status> {
+        let caller = Caller::of(&request);
         let message = request.into_inner();
         logged("Sensitivity", async {
             if message.top < 0 {
@@ -301,7 +313,7 @@ impl pb::analysis_service_server::AnalysisService for AnalysisApi {
                     message.top
                 )));
             }
-            self.run(message.context, move |loaded, _, evidence| {
+            self.run(&caller, message.context, move |loaded, _, evidence| {
                 let network = &loaded.network;
                 let target = network.variable_id(&message.target)?;
                 let state = network.state_index(target, &message.state)?;

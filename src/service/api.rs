@@ -2,11 +2,12 @@
 //! [`Shared::infer`], and convert; they hold no lock across an await except a session's own.
 
 use super::Shared;
+use super::auth::{Caller, Scope};
 use super::convert::{self, engine_kind};
 use super::error::ServiceError;
 use super::pb;
 use super::registry::LoadedNetwork;
-use super::sessions::{self, Findings, Revision, SessionState};
+use super::sessions::{self, Findings, Need, Revision, SessionState};
 use crate::infer::{EngineKind, SamplingConfig};
 use crate::io::Format;
 use std::pin::Pin;
@@ -117,6 +118,7 @@ impl Shared {
         &self,
         request: &Request<pb::QueryRequest>,
     ) -> Result<pb::QueryResponse, ServiceError> {
+        Caller::of(request).require(Scope::Read, "query networks")?;
         let message = request.get_ref();
         let loaded = self.registry.get(&message.network)?;
         let findings = convert::findings(message.evidence.as_ref())?;
@@ -146,6 +148,7 @@ impl pb::network_service_server::NetworkService for NetworkApi {
         request: Request<pb::ListNetworksRequest>,
     ) -> Result<Response<pb::ListNetworksResponse>, Status> {
         logged("ListNetworks", async {
+            Caller::of(&request).require(Scope::Read, "list networks")?;
             let message = request.into_inner();
             let size = convert::page_size(message.page_size)?;
             let all = self.0.registry.list();
@@ -172,6 +175,7 @@ impl pb::network_service_server::NetworkService for NetworkApi {
         request: Request<pb::GetNetworkRequest>,
     ) -> Result<Response<pb::GetNetworkResponse>, Status> {
         logged("GetNetwork", async {
+            Caller::of(&request).require(Scope::Read, "read networks")?;
             let loaded = self.0.registry.get(&request.get_ref().name)?;
             Ok(pb::GetNetworkResponse {
                 summary: Some(convert::summary(&loaded)),
@@ -186,6 +190,8 @@ impl pb::network_service_server::NetworkService for NetworkApi {
         request: Request<pb::UploadNetworkRequest>,
     ) -> Result<Response<pb::UploadNetworkResponse>, Status> {
         logged("UploadNetwork", async {
+            let caller = Caller::of(&request);
+            caller.require(Scope::Networks, "upload networks")?;
             let message = request.into_inner();
             let format = match pb::NetworkFormat::try_from(message.format) {
                 Ok(pb::NetworkFormat::Unspecified) => None,
@@ -203,9 +209,13 @@ impl pb::network_service_server::NetworkService for NetworkApi {
             };
             let shared = self.0.clone();
             let loaded = tokio::task::spawn_blocking(move || {
-                shared
-                    .registry
-                    .upload(&message.name, format, &message.content, message.replace)
+                shared.registry.upload(
+                    &message.name,
+                    format,
+                    &message.content,
+                    message.replace,
+                    &caller,
+                )
             })
             .await
             .map_err(|e| ServiceError::Internal(format!("upload worker failed: {e}")))??;
@@ -221,9 +231,11 @@ impl pb::network_service_server::NetworkService for NetworkApi {
         request: Request<pb::DeleteNetworkRequest>,
     ) -> Result<Response<pb::DeleteNetworkResponse>, Status> {
         logged("DeleteNetwork", async {
+            let caller = Caller::of(&request);
+            caller.require(Scope::Networks, "delete networks")?;
             let name = request.into_inner().name;
             let shared = self.0.clone();
-            tokio::task::spawn_blocking(move || shared.registry.delete(&name))
+            tokio::task::spawn_blocking(move || shared.registry.delete(&name, &caller))
                 .await
                 .map_err(|e| ServiceError::Internal(format!("delete worker failed: {e}")))??;
             Ok(pb::DeleteNetworkResponse {})
@@ -253,6 +265,8 @@ impl pb::inference_service_server::InferenceService for InferenceApi {
     ) -> Result<Response<Self::BatchQueryStream>, Status> {
         let shared = self.0.clone();
         let deadline = time_budget(&request, None);
+        // Each case is checked as its own call, with the stream's caller.
+        let caller = Caller::of(&request);
         let mut cases = request.into_inner();
         let (sender, receiver) = mpsc::channel(64);
         tokio::spawn(async move {
@@ -269,6 +283,7 @@ impl pb::inference_service_server::InferenceService for InferenceApi {
                 let case_id = case.case_id.clone();
                 let remaining = deadline.map(|d| d.saturating_sub(started.elapsed()));
                 let mut request = Request::new(case);
+                request.extensions_mut().insert(caller.clone());
                 if let Some(remaining) = remaining {
                     request.set_timeout(remaining);
                 }
@@ -315,6 +330,9 @@ fn session_message(state: &SessionState) -> pb::Session {
         revision: state.revision(),
         evidence: Some(convert::evidence_message(state.current())),
         created: Some(convert::timestamp(state.created)),
+        network_hash: state.network.hash.clone(),
+        owner: state.access.owner.clone(),
+        readers: state.access.readers(),
     }
 }
 
@@ -322,13 +340,14 @@ impl SessionApi {
     /// Posteriors of `targets` at `revision` of a session.
     async fn posteriors_at(
         &self,
+        caller: &Caller,
         id: &str,
         revision: Option<i64>,
         targets: Vec<String>,
         kind: EngineKind,
         sampling: SamplingConfig,
     ) -> Result<(i64, Vec<sessions::Change>, pb::QueryResponse), ServiceError> {
-        let session = self.0.sessions.get(id)?;
+        let session = self.0.sessions.get(id, caller, Need::Read)?;
         let (loaded, findings, revision, changes) = {
             let state = session.lock().await;
             let revision = revision.unwrap_or(state.revision());
@@ -354,9 +373,14 @@ impl pb::session_service_server::SessionService for SessionApi {
         request: Request<pb::CreateSessionRequest>,
     ) -> Result<Response<pb::Session>, Status> {
         logged("CreateSession", async {
+            let caller = Caller::of(&request);
             let message = request.into_inner();
             let loaded = self.0.registry.get(&message.network)?;
-            let session = self.0.sessions.create(loaded, message.description).await?;
+            let session = self
+                .0
+                .sessions
+                .create(loaded, message.description, &caller)
+                .await?;
             let state = session.lock().await;
             Ok(session_message(&state))
         })
@@ -368,7 +392,11 @@ impl pb::session_service_server::SessionService for SessionApi {
         request: Request<pb::GetSessionRequest>,
     ) -> Result<Response<pb::Session>, Status> {
         logged("GetSession", async {
-            let session = self.0.sessions.get(&request.get_ref().id)?;
+            let caller = Caller::of(&request);
+            let session = self
+                .0
+                .sessions
+                .get(&request.get_ref().id, &caller, Need::Read)?;
             let state = session.lock().await;
             Ok(session_message(&state))
         })
@@ -380,9 +408,10 @@ impl pb::session_service_server::SessionService for SessionApi {
         request: Request<pb::ListSessionsRequest>,
     ) -> Result<Response<pb::ListSessionsResponse>, Status> {
         logged("ListSessions", async {
+            let caller = Caller::of(&request);
             let message = request.into_inner();
             let size = convert::page_size(message.page_size)?;
-            let (page, more) = self.0.sessions.page(&message.page_token, size);
+            let (page, more) = self.0.sessions.page(&message.page_token, size, &caller)?;
             let mut sessions = Vec::with_capacity(page.len());
             for session in &page {
                 sessions.push(session_message(&*session.lock().await));
@@ -405,8 +434,30 @@ impl pb::session_service_server::SessionService for SessionApi {
         request: Request<pb::DeleteSessionRequest>,
     ) -> Result<Response<pb::DeleteSessionResponse>, Status> {
         logged("DeleteSession", async {
-            self.0.sessions.delete(&request.get_ref().id).await?;
+            let caller = Caller::of(&request);
+            self.0
+                .sessions
+                .delete(&request.get_ref().id, &caller)
+                .await?;
             Ok(pb::DeleteSessionResponse {})
+        })
+        .await
+    }
+
+    async fn share_session(
+        &self,
+        request: Request<pb::ShareSessionRequest>,
+    ) -> Result<Response<pb::Session>, Status> {
+        logged("ShareSession", async {
+            let caller = Caller::of(&request);
+            let message = request.into_inner();
+            let session = self
+                .0
+                .sessions
+                .share(&message.id, &caller, message.readers)
+                .await?;
+            let state = session.lock().await;
+            Ok(session_message(&state))
         })
         .await
     }
@@ -416,6 +467,7 @@ impl pb::session_service_server::SessionService for SessionApi {
         request: Request<pb::UpdateEvidenceRequest>,
     ) -> Result<Response<pb::UpdateEvidenceResponse>, Status> {
         logged("UpdateEvidence", async {
+            let caller = Caller::of(&request);
             let message = request.into_inner();
             if message.changes.is_empty() {
                 return Err(ServiceError::InvalidRequest(
@@ -427,7 +479,7 @@ impl pb::session_service_server::SessionService for SessionApi {
                 .iter()
                 .map(convert::change)
                 .collect::<Result<Vec<_>, _>>()?;
-            let session = self.0.sessions.get(&message.id)?;
+            let session = self.0.sessions.get(&message.id, &caller, Need::Write)?;
             // Held to the end: updates to one session apply one at a time, in order.
             let mut state = session.lock().await;
             if message.check_revision && message.expected_revision != state.revision() {
@@ -480,12 +532,20 @@ impl pb::session_service_server::SessionService for SessionApi {
         request: Request<pb::GetPosteriorsRequest>,
     ) -> Result<Response<pb::QueryResponse>, Status> {
         logged("GetPosteriors", async {
+            let caller = Caller::of(&request);
             let message = request.into_inner();
             let revision = message.at_revision.then_some(message.revision);
             let kind = engine_kind(message.engine)?;
             let sampling = convert::sampling_config(message.sampling.as_ref(), None)?;
             let (_, _, response) = self
-                .posteriors_at(&message.id, revision, message.targets, kind, sampling)
+                .posteriors_at(
+                    &caller,
+                    &message.id,
+                    revision,
+                    message.targets,
+                    kind,
+                    sampling,
+                )
                 .await?;
             Ok(response)
         })
@@ -497,14 +557,30 @@ impl pb::session_service_server::SessionService for SessionApi {
         request: Request<pb::GetHistoryRequest>,
     ) -> Result<Response<pb::GetHistoryResponse>, Status> {
         logged("GetHistory", async {
-            let session = self.0.sessions.get(&request.get_ref().id)?;
+            let caller = Caller::of(&request);
+            let message = request.into_inner();
+            let session = self.0.sessions.get(&message.id, &caller, Need::Read)?;
+            let size = convert::page_size(message.page_size)?;
+            // The token is the last revision number returned.
+            let after = match message.page_token.as_str() {
+                "" => 0,
+                token => token.parse::<usize>().map_err(|_| {
+                    ServiceError::InvalidRequest(format!(
+                        "page_token '{}' is not one this server gave",
+                        token.chars().take(32).collect::<String>()
+                    ))
+                })?,
+            };
             let state = session.lock().await;
+            let rest = state.revisions.get(after..).unwrap_or_default();
+            let page = &rest[..rest.len().min(size)];
             Ok(pb::GetHistoryResponse {
-                revisions: state
-                    .revisions
-                    .iter()
-                    .map(convert::revision_message)
-                    .collect(),
+                revisions: page.iter().map(convert::revision_message).collect(),
+                next_page_token: if rest.len() > size {
+                    (after + size).to_string()
+                } else {
+                    String::new()
+                },
             })
         })
         .await
@@ -516,8 +592,13 @@ impl pb::session_service_server::SessionService for SessionApi {
         &self,
         request: Request<pb::WatchRequest>,
     ) -> Result<Response<Self::WatchStream>, Status> {
+        let caller = Caller::of(&request);
         let message = request.into_inner();
-        let session = self.0.sessions.get(&message.id).map_err(Status::from)?;
+        let session = self
+            .0
+            .sessions
+            .get(&message.id, &caller, Need::Read)
+            .map_err(Status::from)?;
         // Validate the targets now, so a typo fails the call instead of the stream.
         let mut revisions = {
             let state = session.lock().await;
@@ -545,6 +626,7 @@ impl pb::session_service_server::SessionService for SessionApi {
                 for revision in from..=current {
                     let answer = api
                         .posteriors_at(
+                            &caller,
                             &message.id,
                             Some(revision),
                             message.targets.clone(),

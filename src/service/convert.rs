@@ -2,7 +2,7 @@
 
 use super::error::ServiceError;
 use super::pb;
-use super::registry::LoadedNetwork;
+use super::registry::{LoadedNetwork, Origin};
 use super::sessions::{Change, Finding, Findings, Revision};
 use crate::Network;
 use crate::infer::{Answer, EngineKind, SamplingConfig};
@@ -294,6 +294,11 @@ pub fn summary(loaded: &LoadedNetwork) -> pb::NetworkSummary {
             bytes: loaded.cost.bytes,
             fits_budget: loaded.fits_budget,
         }),
+        read_only: loaded.origin == Origin::Operator,
+        owner: match &loaded.origin {
+            Origin::Operator => String::new(),
+            Origin::Upload { owner } => owner.clone(),
+        },
     }
 }
 

@@ -69,6 +69,9 @@ pub enum ServiceError {
     /// Too many queries in flight.
     #[error("the server is at its limit of {0} concurrent queries; retry shortly")]
     Overloaded(usize),
+    /// The caller is identified but may not do this (the message names the scope or owner).
+    #[error("{0}")]
+    PermissionDenied(String),
     /// Storage failed.
     #[error("storage error: {0}")]
     Storage(String),
@@ -146,6 +149,7 @@ fn code(error: &ServiceError) -> Code {
         ServiceError::DeadlineExceeded(_) => Code::DeadlineExceeded,
         ServiceError::Overloaded(_) | ServiceError::TooManySessions(_) => Code::ResourceExhausted,
         ServiceError::NetworkUnavailable(_) => Code::FailedPrecondition,
+        ServiceError::PermissionDenied(_) => Code::PermissionDenied,
         ServiceError::Storage(_) | ServiceError::Internal(_) => Code::Internal,
     }
 }

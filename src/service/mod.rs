@@ -17,7 +17,7 @@ mod sessions;
 mod store;
 mod web;
 
-pub use auth::Tokens;
+pub use auth::{Caller, Scope, Tokens};
 pub use error::ServiceError;
 pub use registry::{LoadedNetwork, Registry};
 pub use store::DATABASE_FILE;
@@ -56,7 +56,8 @@ pub struct Config {
     /// Largest request the server decodes, in bytes; larger ones are refused before they are
     /// decoded.
     pub max_message_bytes: usize,
-    /// When set, every call except health needs one of these bearer tokens.
+    /// When set, every call except health needs one of these bearer tokens, and each caller
+    /// sees its own sessions. Shared, so that [`Tokens::replace`] takes effect at once.
     pub tokens: Option<Arc<Tokens>>,
     /// When set, the server speaks TLS only: (certificate chain PEM, private key PEM).
     pub tls: Option<(Vec<u8>, Vec<u8>)>,

@@ -2,8 +2,9 @@
 //! clients. Each network's junction tree is compiled on first use and then shared by every
 //! request (`Arc`), so a query never recompiles.
 
+use super::auth::Caller;
 use super::error::ServiceError;
-use super::store::Store;
+use super::store::{Store, create_private_dir, create_private_file};
 use crate::infer::{
     Answer, Budget, CostEstimate, EngineKind, InferenceError, SamplingConfig, build_engine,
     format_bytes,
@@ -15,6 +16,18 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
+
+/// Where a served network comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// A file of the operator's `--networks` directory: never replaced or deleted over the API.
+    Operator,
+    /// Uploaded by the caller of this name ("" without authentication).
+    Upload {
+        /// The uploader, who (or an admin) may replace or delete it.
+        owner: String,
+    },
+}
 
 /// A network the server holds, with what it needs to answer queries on it.
 #[derive(Debug)]
@@ -29,6 +42,8 @@ pub struct LoadedNetwork {
     pub cost: CostEstimate,
     /// Whether the cost fits the server's budget.
     pub fits_budget: bool,
+    /// Where it comes from: the operator's directory (read-only over the API) or an upload.
+    pub origin: Origin,
     /// False for the stand-in of a network a restored session names but the server no longer
     /// has: the session's history stays readable, queries fail with a clear error.
     available: bool,
@@ -49,6 +64,7 @@ impl LoadedNetwork {
             hash,
             cost,
             fits_budget,
+            origin: Origin::Operator,
             available: true,
             junction_tree: OnceLock::new(),
         }
@@ -74,8 +90,38 @@ impl LoadedNetwork {
                 complete: true,
             },
             fits_budget: false,
+            origin: Origin::Operator,
             available: false,
             junction_tree: OnceLock::new(),
+        }
+    }
+
+    /// The same network, marked as uploaded by `owner`.
+    fn uploaded_by(mut self, owner: &str) -> LoadedNetwork {
+        self.origin = Origin::Upload {
+            owner: owner.to_string(),
+        };
+        self
+    }
+
+    /// Fails unless `caller` may replace or delete this network: never an operator's file;
+    /// an upload by its uploader or an admin.
+    ///
+    /// # Errors
+    /// [`ServiceError::PermissionDenied`].
+    fn ensure_changeable_by(&self, caller: &Caller, action: &str) -> Result<(), ServiceError> {
+        match &self.origin {
+            Origin::Operator => Err(ServiceError::PermissionDenied(format!(
+                "network '{}' is served from the operator's directory and is read-only over the API: it cannot be {action}; upload under another name",
+                self.name
+            ))),
+            Origin::Upload { owner } if owner != caller.name() && !caller.is_admin() => {
+                Err(ServiceError::PermissionDenied(format!(
+                    "network '{}' was uploaded by '{owner}': only its uploader or an admin may have it {action}",
+                    self.name
+                )))
+            }
+            Origin::Upload { .. } => Ok(()),
         }
     }
 
@@ -156,7 +202,6 @@ impl LoadedNetwork {
 /// the client's name kept in the store: a client name never becomes a path.
 #[derive(Debug)]
 pub struct Registry {
-    directory: PathBuf,
     uploads: PathBuf,
     store: Arc<Store>,
     budget: Budget,
@@ -180,9 +225,11 @@ fn extension(format: Format) -> &'static str {
 }
 
 impl Registry {
-    /// Loads every network file (`.bif`, `.xml`, `.xmlbif`, `.net`, `.xdsl`, `.uai`) of `directory`
-    /// (creating it if needed), named by its stem, then every uploaded network recorded in `store` (its file in
-    /// `uploads`), which takes precedence over an operator file of the same name.
+    /// Loads every network file (`.bif`, `.xml`, `.xmlbif`, `.net`, `.xdsl`, `.uai`) of
+    /// `directory` (creating it if needed), named by its stem, then every uploaded network
+    /// recorded in `store` (its file in `uploads`). An operator file wins over an upload of the
+    /// same name (left by a server from before operator networks were read-only), which is
+    /// reported and not served.
     /// A file that fails to load is reported in the returned list and skipped: one bad file
     /// must not keep the others from being served.
     ///
@@ -199,7 +246,7 @@ impl Registry {
             move |e: std::io::Error| ServiceError::Storage(format!("{path}: {e}"))
         };
         std::fs::create_dir_all(directory).map_err(io(directory))?;
-        std::fs::create_dir_all(uploads).map_err(io(uploads))?;
+        create_private_dir(uploads).map_err(io(uploads))?;
         let mut networks = BTreeMap::new();
         let mut problems = Vec::new();
         let mut paths: Vec<PathBuf> = std::fs::read_dir(directory)
@@ -237,7 +284,13 @@ impl Registry {
                 Err(error) => problems.push(error.to_string()),
             }
         }
-        for (name, file) in store.networks()? {
+        for super::store::StoredNetwork { name, file, owner } in store.networks()? {
+            if networks.contains_key(&name) {
+                problems.push(format!(
+                    "uploaded network '{name}' is not served: the operator's directory has a network of that name, which wins"
+                ));
+                continue;
+            }
             let path = uploads.join(&file);
             let loaded = std::fs::read(&path)
                 .map_err(|e| format!("uploaded network '{name}' ({}): {e}", path.display()))
@@ -250,17 +303,14 @@ impl Registry {
                 });
             match loaded {
                 Ok(network) => {
-                    networks.insert(
-                        name.clone(),
-                        Arc::new(LoadedNetwork::new(name, network, &budget)),
-                    );
+                    let loaded = LoadedNetwork::new(name.clone(), network, &budget);
+                    networks.insert(name, Arc::new(loaded.uploaded_by(&owner)));
                 }
                 Err(problem) => problems.push(problem),
             }
         }
         Ok((
             Registry {
-                directory: directory.to_path_buf(),
                 uploads: uploads.to_path_buf(),
                 store,
                 budget,
@@ -312,31 +362,29 @@ impl Registry {
     /// either the old network or the new one, never half of one; the name is then mapped to
     /// the file in the store, which is what makes the upload count.
     ///
+    /// Replacing is for the uploader of the network of that name (or an admin); an operator's
+    /// network is never replaced.
+    ///
     /// # Errors
-    /// Invalid name, malformed content, over budget, name taken, or storage failure.
+    /// Invalid name, malformed content, over budget, name taken, not the caller's to replace,
+    /// or storage failure.
     pub fn upload(
         &self,
         name: &str,
         format: Option<Format>,
         content: &str,
         replace: bool,
+        caller: &Caller,
     ) -> Result<Arc<LoadedNetwork>, ServiceError> {
         if !valid_name(name) {
             return Err(ServiceError::InvalidName(name.to_string()));
         }
-        if !replace
-            && self
-                .networks
-                .read()
-                .expect("registry lock")
-                .contains_key(name)
-        {
-            return Err(ServiceError::NetworkExists(name.to_string()));
-        }
+        self.check_replaceable(name, replace, caller)?;
         let format = format.unwrap_or_else(|| Format::detect(Path::new(""), content));
         let source = format!("{name}.{}", extension(format));
         let network = format.read(content, &source)?;
-        let loaded = LoadedNetwork::new(name.to_string(), network, &self.budget);
+        let loaded =
+            LoadedNetwork::new(name.to_string(), network, &self.budget).uploaded_by(caller.name());
         if !loaded.fits_budget {
             return Err(InferenceError::OverBudget {
                 network: name.to_string(),
@@ -369,7 +417,8 @@ impl Registry {
         let target = self.uploads.join(&file);
         {
             use std::io::Write;
-            let mut out = std::fs::File::create(&temporary).map_err(storage)?;
+            let _ = std::fs::remove_file(&temporary);
+            let mut out = create_private_file(&temporary).map_err(storage)?;
             out.write_all(content.as_bytes()).map_err(storage)?;
             out.sync_all().map_err(storage)?;
         }
@@ -378,12 +427,13 @@ impl Registry {
             let _ = directory.sync_all();
         }
         let mut networks = self.networks.write().expect("registry lock");
-        if !replace && networks.contains_key(name) {
+        // Again under the lock: another upload of the name may have come first.
+        if let Err(error) = check_replaceable(&networks, name, replace, caller) {
             let _ = std::fs::remove_file(&target);
-            return Err(ServiceError::NetworkExists(name.to_string()));
+            return Err(error);
         }
         let previous = self.store.network_file(name)?;
-        if let Err(error) = self.store.set_network(name, &file) {
+        if let Err(error) = self.store.set_network(name, &file, caller.name()) {
             let _ = std::fs::remove_file(&target);
             return Err(error);
         }
@@ -395,28 +445,55 @@ impl Registry {
         Ok(loaded)
     }
 
-    /// Forgets a network: its upload (store entry and file) and any operator file of that
-    /// name, so that it does not come back at the next start. Blocking.
+    /// Fails unless an upload under `name` may go ahead.
+    fn check_replaceable(
+        &self,
+        name: &str,
+        replace: bool,
+        caller: &Caller,
+    ) -> Result<(), ServiceError> {
+        check_replaceable(
+            &self.networks.read().expect("registry lock"),
+            name,
+            replace,
+            caller,
+        )
+    }
+
+    /// Forgets an uploaded network: its store entry and file. Operator networks are
+    /// read-only; an upload is deleted by its uploader or an admin. Blocking.
     ///
     /// # Errors
-    /// [`ServiceError::NetworkNotFound`], or storage failure.
-    pub fn delete(&self, name: &str) -> Result<(), ServiceError> {
-        self.get(name)?;
+    /// [`ServiceError::NetworkNotFound`], [`ServiceError::PermissionDenied`], or storage
+    /// failure.
+    pub fn delete(&self, name: &str, caller: &Caller) -> Result<(), ServiceError> {
+        self.get(name)?.ensure_changeable_by(caller, "deleted")?;
         let mut networks = self.networks.write().expect("registry lock");
         if let Some(file) = self.store.network_file(name)? {
             self.store.remove_network(name)?;
             let _ = std::fs::remove_file(self.uploads.join(file));
         }
         networks.remove(name);
-        for extension in ["bif", "xml", "xmlbif"] {
-            let path = self.directory.join(format!("{name}.{extension}"));
-            match std::fs::remove_file(&path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(ServiceError::Storage(format!("{}: {e}", path.display()))),
-            }
-        }
         Ok(())
+    }
+}
+
+/// Fails unless an upload under `name` may go ahead given the networks held: a new name, or
+/// `replace` of the caller's own upload.
+fn check_replaceable(
+    networks: &BTreeMap<String, Arc<LoadedNetwork>>,
+    name: &str,
+    replace: bool,
+    caller: &Caller,
+) -> Result<(), ServiceError> {
+    let Some(existing) = networks.get(name) else {
+        return Ok(());
+    };
+    existing.ensure_changeable_by(caller, "replaced")?;
+    if replace {
+        Ok(())
+    } else {
+        Err(ServiceError::NetworkExists(name.to_string()))
     }
 }
 

@@ -3,12 +3,13 @@
 //! Sessions share nothing but the (immutable) network, so one analyst's evidence never reaches
 //! another's.
 
+use super::auth::{Caller, Scope, valid_caller_name};
 use super::error::ServiceError;
 use super::registry::{LoadedNetwork, Registry};
 use super::store::Store;
 use crate::{Evidence, Network};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 use tokio::sync::{Mutex, watch};
@@ -65,11 +66,60 @@ pub struct Revision {
     pub findings: Findings,
 }
 
+/// Who may see and change a session: its owner (and admins) everything, the names it is
+/// shared with reading only. Kept beside the state so that access is checked without waiting
+/// for the session's lock.
+#[derive(Debug)]
+pub struct Access {
+    /// The creator's name ("" when created without authentication: then only admins see it).
+    pub owner: String,
+    /// Names it is shared with, to read; "*" is every caller.
+    readers: RwLock<Vec<String>>,
+}
+
+/// Most names one session is shared with.
+pub const MAX_READERS: usize = 100;
+
+/// The wildcard reader: every identified caller.
+pub const EVERYONE: &str = "*";
+
+impl Access {
+    /// The names it is shared with.
+    pub fn readers(&self) -> Vec<String> {
+        self.readers.read().expect("readers lock").clone()
+    }
+
+    fn may_write(&self, caller: &Caller) -> bool {
+        caller.is_admin() || (!self.owner.is_empty() && self.owner == caller.name())
+    }
+
+    fn may_read(&self, caller: &Caller) -> bool {
+        self.may_write(caller)
+            || self
+                .readers
+                .read()
+                .expect("readers lock")
+                .iter()
+                .any(|r| r == EVERYONE || r == caller.name())
+    }
+}
+
+/// What a caller asks of a session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// Read its state, history, posteriors, analyses; watch it.
+    Read,
+    /// Update, share or delete it.
+    Write,
+}
+
 /// One session's state; guarded by an async mutex so updates apply one at a time.
 #[derive(Debug)]
 pub struct SessionState {
     /// Server-assigned id.
     pub id: String,
+    /// Who may see and change it.
+    pub access: Arc<Access>,
     /// The network, fixed for the session's life.
     pub network: Arc<LoadedNetwork>,
     /// Free text from the creator.
@@ -199,10 +249,20 @@ pub fn to_evidence(network: &Network, findings: &Findings) -> Result<Evidence, S
 /// in-memory state moves, so what a client was told happened survives a crash.
 #[derive(Debug)]
 pub struct Sessions {
-    sessions: RwLock<BTreeMap<String, Arc<Mutex<SessionState>>>>,
+    sessions: RwLock<BTreeMap<String, Entry>>,
     counter: AtomicU64,
     store: Arc<Store>,
     max_sessions: usize,
+    /// Sessions held plus those being created: reserved before a creation is stored, so
+    /// concurrent creators never pass the limit together.
+    held: AtomicUsize,
+}
+
+/// A session with its access, readable without the session's lock.
+#[derive(Clone, Debug)]
+struct Entry {
+    access: Arc<Access>,
+    state: Arc<Mutex<SessionState>>,
 }
 
 /// Runs a blocking store operation off the async runtime.
@@ -276,41 +336,66 @@ impl Sessions {
                 });
             }
             let (notify, _) = watch::channel(revisions.len() as i64);
-            sessions.insert(
-                stored.id.clone(),
-                Arc::new(Mutex::new(SessionState {
-                    id: stored.id,
-                    network,
-                    description: stored.description,
-                    created: stored.created,
-                    revisions,
-                    notify,
-                })),
-            );
+            let access = Arc::new(Access {
+                owner: stored.owner,
+                readers: RwLock::new(stored.readers),
+            });
+            let state = Arc::new(Mutex::new(SessionState {
+                id: stored.id.clone(),
+                access: access.clone(),
+                network,
+                description: stored.description,
+                created: stored.created,
+                revisions,
+                notify,
+            }));
+            sessions.insert(stored.id, Entry { access, state });
         }
+        let held = AtomicUsize::new(sessions.len());
         Ok((
             Sessions {
                 sessions: RwLock::new(sessions),
                 counter: AtomicU64::new(next),
                 store,
                 max_sessions,
+                held,
             },
             notes,
         ))
     }
 
-    /// Opens a session on `network`, stored before it is returned.
+    /// Opens a session on `network` owned by `caller`, stored before it is returned.
     ///
     /// # Errors
-    /// The server holds its limit of sessions, or storage failed.
+    /// The caller lacks the write scope, the server holds its limit of sessions, or storage
+    /// failed.
     pub async fn create(
         &self,
         network: Arc<LoadedNetwork>,
         description: String,
+        caller: &Caller,
     ) -> Result<Arc<Mutex<SessionState>>, ServiceError> {
-        if self.sessions.read().expect("sessions lock").len() >= self.max_sessions {
-            return Err(ServiceError::TooManySessions(self.max_sessions));
+        caller.require(Scope::Write, "create sessions")?;
+        // Reserve a place atomically: a check of the map's length would let concurrent
+        // creators through together.
+        self.held
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |held| {
+                (held < self.max_sessions).then_some(held + 1)
+            })
+            .map_err(|_| ServiceError::TooManySessions(self.max_sessions))?;
+        let created = self.create_reserved(network, description, caller).await;
+        if created.is_err() {
+            self.held.fetch_sub(1, Ordering::AcqRel);
         }
+        created
+    }
+
+    async fn create_reserved(
+        &self,
+        network: Arc<LoadedNetwork>,
+        description: String,
+        caller: &Caller,
+    ) -> Result<Arc<Mutex<SessionState>>, ServiceError> {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let nanos = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
@@ -323,30 +408,42 @@ impl Sessions {
             digest[0], digest[1], digest[2], digest[3]
         );
         let created = SystemTime::now();
+        let owner = caller.name().to_string();
         {
             let store = self.store.clone();
-            let (id, name, hash, description) = (
+            let (id, name, hash, description, owner) = (
                 id.clone(),
                 network.name.clone(),
                 network.hash.clone(),
                 description.clone(),
+                owner.clone(),
             );
-            blocking(move || store.create_session(&id, &name, &hash, &description, created))
-                .await?;
+            blocking(move || {
+                store.create_session(&id, &name, &hash, &description, created, &owner)
+            })
+            .await?;
         }
         let (notify, _) = watch::channel(0);
+        let access = Arc::new(Access {
+            owner,
+            readers: RwLock::new(Vec::new()),
+        });
         let state = Arc::new(Mutex::new(SessionState {
             id: id.clone(),
+            access: access.clone(),
             network,
             description,
             created,
             revisions: Vec::new(),
             notify,
         }));
-        self.sessions
-            .write()
-            .expect("sessions lock")
-            .insert(id, state.clone());
+        self.sessions.write().expect("sessions lock").insert(
+            id,
+            Entry {
+                access,
+                state: state.clone(),
+            },
+        );
         Ok(state)
     }
 
@@ -381,25 +478,82 @@ impl Sessions {
         Ok(())
     }
 
-    /// The session `id`.
+    /// The session `id`, if `caller` may do what it needs with it. A session the caller may
+    /// not read is answered as missing, so ids of other tenants' sessions cannot be probed.
     ///
     /// # Errors
+    /// [`ServiceError::PermissionDenied`] (scope, or a read-only share asked to change),
     /// [`ServiceError::SessionNotFound`].
-    pub fn get(&self, id: &str) -> Result<Arc<Mutex<SessionState>>, ServiceError> {
-        self.sessions
-            .read()
-            .expect("sessions lock")
+    pub fn get(
+        &self,
+        id: &str,
+        caller: &Caller,
+        need: Need,
+    ) -> Result<Arc<Mutex<SessionState>>, ServiceError> {
+        match need {
+            Need::Read => caller.require(Scope::Read, "read sessions")?,
+            Need::Write => caller.require(Scope::Write, "change sessions")?,
+        }
+        let sessions = self.sessions.read().expect("sessions lock");
+        let entry = sessions
             .get(id)
-            .cloned()
-            .ok_or_else(|| ServiceError::SessionNotFound(id.to_string()))
+            .filter(|e| e.access.may_read(caller))
+            .ok_or_else(|| ServiceError::SessionNotFound(id.to_string()))?;
+        if need == Need::Write && !entry.access.may_write(caller) {
+            return Err(ServiceError::PermissionDenied(format!(
+                "session '{id}' belongs to '{}' and is shared with you to read only: only its owner or an admin may change it",
+                entry.access.owner
+            )));
+        }
+        Ok(entry.state.clone())
+    }
+
+    /// Shares the session `id` with `readers` (replacing the previous list; empty unshares),
+    /// stored before it is returned. Only its owner or an admin may.
+    ///
+    /// # Errors
+    /// As [`Sessions::get`] for writing, a bad or overlong list, or storage failed.
+    pub async fn share(
+        &self,
+        id: &str,
+        caller: &Caller,
+        mut readers: Vec<String>,
+    ) -> Result<Arc<Mutex<SessionState>>, ServiceError> {
+        let session = self.get(id, caller, Need::Write)?;
+        readers.sort();
+        readers.dedup();
+        if readers.len() > MAX_READERS {
+            return Err(ServiceError::InvalidRequest(format!(
+                "readers has {} names, over the limit of {MAX_READERS}",
+                readers.len()
+            )));
+        }
+        if let Some(bad) = readers
+            .iter()
+            .find(|r| r.as_str() != EVERYONE && !valid_caller_name(r))
+        {
+            return Err(ServiceError::InvalidRequest(format!(
+                "readers: '{}' is not a token name (1 to 64 letters, digits, '_', '-', '.' or '@') nor '*'",
+                bad.chars().take(64).collect::<String>()
+            )));
+        }
+        let state = session.lock().await;
+        {
+            let store = self.store.clone();
+            let (id, readers) = (id.to_string(), readers.clone());
+            blocking(move || store.set_readers(&id, &readers)).await?;
+        }
+        *state.access.readers.write().expect("readers lock") = readers;
+        drop(state);
+        Ok(session)
     }
 
     /// Removes the session `id` from the store, then from memory; its watchers end.
     ///
     /// # Errors
-    /// [`ServiceError::SessionNotFound`], or storage failed (then the session stays).
-    pub async fn delete(&self, id: &str) -> Result<(), ServiceError> {
-        let session = self.get(id)?;
+    /// As [`Sessions::get`] for writing, or storage failed (then the session stays).
+    pub async fn delete(&self, id: &str, caller: &Caller) -> Result<(), ServiceError> {
+        let session = self.get(id, caller, Need::Write)?;
         // Under the session's lock, so no update of it is stored after its deletion.
         let _state = session.lock().await;
         {
@@ -411,21 +565,33 @@ impl Sessions {
             .write()
             .expect("sessions lock")
             .remove(id)
-            .map(|_| ())
+            .map(|_| {
+                self.held.fetch_sub(1, Ordering::AcqRel);
+            })
             .ok_or_else(|| ServiceError::SessionNotFound(id.to_string()))
     }
 
-    /// Sessions with ids after `after`, at most `limit`, in id order.
-    pub fn page(&self, after: &str, limit: usize) -> (Vec<Arc<Mutex<SessionState>>>, bool) {
+    /// Sessions `caller` may read with ids after `after`, at most `limit`, in id order.
+    ///
+    /// # Errors
+    /// The caller lacks the read scope.
+    pub fn page(
+        &self,
+        after: &str,
+        limit: usize,
+        caller: &Caller,
+    ) -> Result<(Vec<Arc<Mutex<SessionState>>>, bool), ServiceError> {
+        caller.require(Scope::Read, "read sessions")?;
         let sessions = self.sessions.read().expect("sessions lock");
         let mut page: Vec<Arc<Mutex<SessionState>>> = sessions
             .range::<str, _>((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded))
+            .filter(|(_, e)| e.access.may_read(caller))
             .take(limit + 1)
-            .map(|(_, s)| s.clone())
+            .map(|(_, e)| e.state.clone())
             .collect();
         let more = page.len() > limit;
         page.truncate(limit);
-        (page, more)
+        Ok((page, more))
     }
 }
 

@@ -23,8 +23,10 @@ use std::time::{Duration, SystemTime};
 /// File name of the database inside the data directory.
 pub const DATABASE_FILE: &str = "credence.sqlite3";
 
-/// The schema; `user_version` says which one a file holds.
-const SCHEMA_VERSION: i64 = 1;
+/// The schema; `user_version` says which one a file holds. Version 2 added owners: a session's
+/// creator and readers, an upload's uploader (empty for rows written before, or without
+/// authentication).
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS sessions (
@@ -49,6 +51,14 @@ CREATE TABLE IF NOT EXISTS networks (
 );
 ";
 
+/// From version 1 to 2: owners (the columns `SCHEMA` does not create, so one path serves a new
+/// file and an old one).
+const MIGRATE_TO_2: &str = "
+ALTER TABLE sessions ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN readers TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE networks ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+";
+
 /// A session as stored: enough to rebuild it, revisions replayed from their changes.
 #[derive(Debug)]
 pub struct StoredSession {
@@ -62,8 +72,23 @@ pub struct StoredSession {
     pub description: String,
     /// When it was created.
     pub created: SystemTime,
+    /// The creator's name (empty: created without authentication, or before owners).
+    pub owner: String,
+    /// Names it is shared with ("*": everyone).
+    pub readers: Vec<String>,
     /// Every revision, oldest first.
     pub revisions: Vec<StoredRevision>,
+}
+
+/// An uploaded network as stored.
+#[derive(Debug, PartialEq, Eq)]
+pub struct StoredNetwork {
+    /// The client's name for it.
+    pub name: String,
+    /// The server-chosen file in the uploads directory.
+    pub file: String,
+    /// Who uploaded it (empty: without authentication, or before owners).
+    pub owner: String,
 }
 
 /// A revision as stored.
@@ -109,13 +134,17 @@ impl Store {
     /// The directory cannot be created, the file is not a Credence database of a known
     /// version, or another server holds it.
     pub fn open(data_dir: &Path) -> Result<Store, ServiceError> {
-        std::fs::create_dir_all(data_dir).map_err(|e| {
+        create_private_dir(data_dir).map_err(|e| {
             ServiceError::Storage(format!(
                 "cannot create the data directory {}: {e}",
                 data_dir.display()
             ))
         })?;
         let path = data_dir.join(DATABASE_FILE);
+        // Created private before SQLite opens it; SQLite gives its WAL and shared-memory files
+        // the database's permissions.
+        create_private_file(&path)
+            .map_err(|e| ServiceError::Storage(format!("{}: {e}", path.display())))?;
         let fail = storage(&path);
         // SQLite's busy error means another process holds the exclusive lock.
         let busy_or_fail = |e: rusqlite::Error| match e {
@@ -157,10 +186,11 @@ impl Store {
                 path.display()
             )));
         }
+        let migration = if version < 2 { MIGRATE_TO_2 } else { "" };
         // The first write takes the exclusive lock, so a second server fails here, at start.
         connection
             .execute_batch(&format!(
-                "BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                "BEGIN IMMEDIATE; {SCHEMA} {migration} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
             ))
             .map_err(&busy_or_fail)?;
         drop(fail);
@@ -199,11 +229,28 @@ impl Store {
         network_hash: &str,
         description: &str,
         created: SystemTime,
+        owner: &str,
     ) -> Result<(), ServiceError> {
         self.with(|c| {
             c.execute(
-                "INSERT INTO sessions (id, network, network_hash, description, created_ns) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![id, network, network_hash, description, to_nanos(created)],
+                "INSERT INTO sessions (id, network, network_hash, description, created_ns, owner) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![id, network, network_hash, description, to_nanos(created), owner],
+            )
+            .map(|_| ())
+        })
+    }
+
+    /// Sets the names session `id` is shared with (durably, before returning).
+    ///
+    /// # Errors
+    /// [`ServiceError::Storage`].
+    pub fn set_readers(&self, id: &str, readers: &[String]) -> Result<(), ServiceError> {
+        let readers = serde_json::to_string(readers)
+            .map_err(|e| ServiceError::Internal(format!("cannot encode readers: {e}")))?;
+        self.with(|c| {
+            c.execute(
+                "UPDATE sessions SET readers = ?2 WHERE id = ?1",
+                params![id, readers],
             )
             .map(|_| ())
         })
@@ -253,16 +300,20 @@ impl Store {
     pub fn sessions(&self) -> Result<Vec<StoredSession>, ServiceError> {
         let (mut sessions, revisions) = self.with(|c| {
             let mut statement = c.prepare(
-                "SELECT id, network, network_hash, description, created_ns FROM sessions ORDER BY id",
+                "SELECT id, network, network_hash, description, created_ns, owner, readers FROM sessions ORDER BY id",
             )?;
             let sessions = statement
                 .query_map([], |row| {
+                    let readers: String = row.get(6)?;
                     Ok(StoredSession {
                         id: row.get(0)?,
                         network: row.get(1)?,
                         network_hash: row.get(2)?,
                         description: row.get(3)?,
                         created: from_nanos(row.get(4)?),
+                        owner: row.get(5)?,
+                        // Written by `set_readers` only; unreadable means shared with no one.
+                        readers: serde_json::from_str(&readers).unwrap_or_default(),
                         revisions: Vec::new(),
                     })
                 })?
@@ -313,11 +364,11 @@ impl Store {
     ///
     /// # Errors
     /// [`ServiceError::Storage`].
-    pub fn set_network(&self, name: &str, file: &str) -> Result<(), ServiceError> {
+    pub fn set_network(&self, name: &str, file: &str, owner: &str) -> Result<(), ServiceError> {
         self.with(|c| {
             c.execute(
-                "INSERT INTO networks (name, file) VALUES (?1, ?2) ON CONFLICT(name) DO UPDATE SET file = excluded.file",
-                params![name, file],
+                "INSERT INTO networks (name, file, owner) VALUES (?1, ?2, ?3) ON CONFLICT(name) DO UPDATE SET file = excluded.file, owner = excluded.owner",
+                params![name, file, owner],
             )
             .map(|_| ())
         })
@@ -349,18 +400,44 @@ impl Store {
         })
     }
 
-    /// Every uploaded network: (client name, server file name), by name.
+    /// Every uploaded network, by name.
     ///
     /// # Errors
     /// [`ServiceError::Storage`].
-    pub fn networks(&self) -> Result<Vec<(String, String)>, ServiceError> {
+    pub fn networks(&self) -> Result<Vec<StoredNetwork>, ServiceError> {
         self.with(|c| {
-            let mut statement = c.prepare("SELECT name, file FROM networks ORDER BY name")?;
+            let mut statement =
+                c.prepare("SELECT name, file, owner FROM networks ORDER BY name")?;
             statement
-                .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+                .query_map([], |row| {
+                    Ok(StoredNetwork {
+                        name: row.get(0)?,
+                        file: row.get(1)?,
+                        owner: row.get(2)?,
+                    })
+                })?
                 .collect()
         })
     }
+}
+
+/// Creates `dir` (and missing parents) readable by the server's user only (0700 on Unix).
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Opens `path` for writing, creating it readable by the server's user only (0600 on Unix);
+/// an existing file keeps its content.
+pub fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
 }
 
 #[cfg(test)]
@@ -383,8 +460,13 @@ mod tests {
         {
             let store = Store::open(&dir).unwrap();
             let t = SystemTime::UNIX_EPOCH + Duration::from_nanos(1_700_000_000_123_456_789);
-            store.create_session("s1", "asia", "h", "d", t).unwrap();
-            store.create_session("s2", "alarm", "h2", "", t).unwrap();
+            store
+                .create_session("s1", "asia", "h", "d", t, "alice")
+                .unwrap();
+            store
+                .create_session("s2", "alarm", "h2", "", t, "")
+                .unwrap();
+            store.set_readers("s1", &["bob".to_string()]).unwrap();
             let changes = vec![
                 Change::SetHard {
                     variable: "smoke".into(),
@@ -407,8 +489,8 @@ mod tests {
                 .unwrap_err();
             assert!(matches!(duplicate, ServiceError::Storage(_)));
             store.delete_session("s2").unwrap();
-            store.set_network("mine", "upload-1.bif").unwrap();
-            store.set_network("mine", "upload-2.bif").unwrap();
+            store.set_network("mine", "upload-1.bif", "alice").unwrap();
+            store.set_network("mine", "upload-2.bif", "bob").unwrap();
         }
         let store = Store::open(&dir).unwrap();
         let sessions = store.sessions().unwrap();
@@ -429,9 +511,56 @@ mod tests {
             }
         );
         assert_eq!(
-            store.networks().unwrap(),
-            [("mine".to_string(), "upload-2.bif".to_string())]
+            (sessions[0].owner.as_str(), &sessions[0].readers[..]),
+            ("alice", &["bob".to_string()][..])
         );
+        assert_eq!(
+            store.networks().unwrap(),
+            [StoredNetwork {
+                name: "mine".to_string(),
+                file: "upload-2.bif".to_string(),
+                owner: "bob".to_string()
+            }]
+        );
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_data_directory_and_database_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = temporary("private");
+        let store = Store::open(&dir).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(store.path()), 0o600);
+        store
+            .create_session("s1", "asia", "h", "", SystemTime::now(), "")
+            .unwrap();
+        let wal = dir.join(format!("{DATABASE_FILE}-wal"));
+        assert_eq!(mode(&wal), 0o600, "the write-ahead log too");
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A version-1 file (before owners) opens and gains the owner columns, its rows unowned.
+    #[test]
+    fn a_version_1_database_is_migrated() {
+        let dir = temporary("migrate");
+        std::fs::create_dir_all(&dir).unwrap();
+        {
+            let c = Connection::open(dir.join(DATABASE_FILE)).unwrap();
+            c.execute_batch(&format!(
+                "{SCHEMA} PRAGMA user_version = 1; INSERT INTO sessions VALUES ('s1', 'asia', 'h', 'd', 5); INSERT INTO networks VALUES ('mine', 'upload-1.bif');"
+            ))
+            .unwrap();
+        }
+        let store = Store::open(&dir).unwrap();
+        let sessions = store.sessions().unwrap();
+        assert_eq!(sessions[0].owner, "");
+        assert!(sessions[0].readers.is_empty());
+        assert_eq!(store.networks().unwrap()[0].owner, "");
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -68,6 +68,9 @@ class Session:
         self._client = client
         self.id = message.id
         self.network = message.network
+        # The network version the session is bound to, for life (NetworkSummary.content_hash).
+        self.network_hash = message.network_hash
+        self.owner = message.owner
 
     @property
     def revision(self) -> int:
@@ -100,18 +103,32 @@ class Session:
         return _answer(self._client._sessions.GetPosteriors(request))
 
     def history(self) -> list[dict]:
-        """Every revision: number, source, note, time (ISO 8601) and the evidence after it."""
-        response = self._client._sessions.GetHistory(pb.GetHistoryRequest(id=self.id))
-        return [
-            {
-                "revision": r.number,
-                "source": r.source,
-                "note": r.note,
-                "applied": r.applied.ToJsonString(),
-                "hard": dict(r.evidence.hard),
-            }
-            for r in response.revisions
-        ]
+        """Every revision: number, source, note, time (ISO 8601) and the evidence after it.
+
+        The server sends the history a page at a time; this follows the pages to the end.
+        """
+        result, token = [], ""
+        while True:
+            page = self._client._sessions.GetHistory(
+                pb.GetHistoryRequest(id=self.id, page_size=500, page_token=token)
+            )
+            result.extend(
+                {
+                    "revision": r.number,
+                    "source": r.source,
+                    "note": r.note,
+                    "applied": r.applied.ToJsonString(),
+                    "hard": dict(r.evidence.hard),
+                }
+                for r in page.revisions
+            )
+            token = page.next_page_token
+            if not token:
+                return result
+
+    def share(self, readers: Iterable[str]) -> None:
+        """Lets these token names read the session ("*": every caller); replaces the previous list."""
+        self._client._sessions.ShareSession(pb.ShareSessionRequest(id=self.id, readers=list(readers)))
 
     def watch(self, targets: Iterable[str] = (), timeout: float | None = None) -> Iterator[dict]:
         """Yields {"revision", "posteriors", ...} now and after every later revision."""
@@ -218,6 +235,16 @@ class Client:
         """Opens an evidence session on a network."""
         message = self._sessions.CreateSession(pb.CreateSessionRequest(network=network, description=description))
         return Session(self, message)
+
+    def sessions(self) -> list[Session]:
+        """Every session this caller may see (its own and those shared with it), page after page."""
+        result, token = [], ""
+        while True:
+            page = self._sessions.ListSessions(pb.ListSessionsRequest(page_size=500, page_token=token))
+            result.extend(Session(self, message) for message in page.sessions)
+            token = page.next_page_token
+            if not token:
+                return result
 
     def close(self) -> None:
         self.channel.close()

@@ -64,6 +64,18 @@ class ClientTest(unittest.TestCase):
         finally:
             session.delete()
 
+    def test_history_and_sessions_follow_the_pages(self):
+        session = self.client.session("asia", "pages")
+        try:
+            # More revisions than one page holds (500 at most).
+            for i in range(520):
+                session.observe("smoke", "yes" if i % 2 == 0 else "no")
+            self.assertEqual([h["revision"] for h in session.history()], list(range(1, 521)))
+            self.assertIn(session.id, [s.id for s in self.client.sessions()])
+            self.assertEqual(len(session.network_hash), 64)
+        finally:
+            session.delete()
+
 
 if __name__ == "__main__":
     unittest.main()

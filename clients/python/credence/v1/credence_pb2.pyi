@@ -56,20 +56,24 @@ class ListNetworksResponse(_message.Message):
     def __init__(self, networks: _Optional[_Iterable[_Union[NetworkSummary, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class NetworkSummary(_message.Message):
-    __slots__ = ("name", "n_variables", "n_arcs", "n_parameters", "content_hash", "cost")
+    __slots__ = ("name", "n_variables", "n_arcs", "n_parameters", "content_hash", "cost", "read_only", "owner")
     NAME_FIELD_NUMBER: _ClassVar[int]
     N_VARIABLES_FIELD_NUMBER: _ClassVar[int]
     N_ARCS_FIELD_NUMBER: _ClassVar[int]
     N_PARAMETERS_FIELD_NUMBER: _ClassVar[int]
     CONTENT_HASH_FIELD_NUMBER: _ClassVar[int]
     COST_FIELD_NUMBER: _ClassVar[int]
+    READ_ONLY_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
     name: str
     n_variables: int
     n_arcs: int
     n_parameters: int
     content_hash: str
     cost: CostEstimate
-    def __init__(self, name: _Optional[str] = ..., n_variables: _Optional[int] = ..., n_arcs: _Optional[int] = ..., n_parameters: _Optional[int] = ..., content_hash: _Optional[str] = ..., cost: _Optional[_Union[CostEstimate, _Mapping]] = ...) -> None: ...
+    read_only: bool
+    owner: str
+    def __init__(self, name: _Optional[str] = ..., n_variables: _Optional[int] = ..., n_arcs: _Optional[int] = ..., n_parameters: _Optional[int] = ..., content_hash: _Optional[str] = ..., cost: _Optional[_Union[CostEstimate, _Mapping]] = ..., read_only: _Optional[bool] = ..., owner: _Optional[str] = ...) -> None: ...
 
 class CostEstimate(_message.Message):
     __slots__ = ("treewidth", "n_cliques", "largest_clique_entries", "total_clique_entries", "bytes", "fits_budget")
@@ -298,20 +302,34 @@ class CreateSessionRequest(_message.Message):
     def __init__(self, network: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
 
 class Session(_message.Message):
-    __slots__ = ("id", "network", "description", "revision", "evidence", "created")
+    __slots__ = ("id", "network", "description", "revision", "evidence", "created", "network_hash", "owner", "readers")
     ID_FIELD_NUMBER: _ClassVar[int]
     NETWORK_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     EVIDENCE_FIELD_NUMBER: _ClassVar[int]
     CREATED_FIELD_NUMBER: _ClassVar[int]
+    NETWORK_HASH_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    READERS_FIELD_NUMBER: _ClassVar[int]
     id: str
     network: str
     description: str
     revision: int
     evidence: Evidence
     created: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., network: _Optional[str] = ..., description: _Optional[str] = ..., revision: _Optional[int] = ..., evidence: _Optional[_Union[Evidence, _Mapping]] = ..., created: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    network_hash: str
+    owner: str
+    readers: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[str] = ..., network: _Optional[str] = ..., description: _Optional[str] = ..., revision: _Optional[int] = ..., evidence: _Optional[_Union[Evidence, _Mapping]] = ..., created: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., network_hash: _Optional[str] = ..., owner: _Optional[str] = ..., readers: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ShareSessionRequest(_message.Message):
+    __slots__ = ("id", "readers")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    READERS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    readers: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[str] = ..., readers: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GetSessionRequest(_message.Message):
     __slots__ = ("id",)
@@ -426,16 +444,22 @@ class GetPosteriorsRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ..., targets: _Optional[_Iterable[str]] = ..., revision: _Optional[int] = ..., at_revision: _Optional[bool] = ..., engine: _Optional[_Union[Engine, str]] = ..., sampling: _Optional[_Union[SamplingOptions, _Mapping]] = ...) -> None: ...
 
 class GetHistoryRequest(_message.Message):
-    __slots__ = ("id",)
+    __slots__ = ("id", "page_size", "page_token")
     ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     id: str
-    def __init__(self, id: _Optional[str] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    def __init__(self, id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class GetHistoryResponse(_message.Message):
-    __slots__ = ("revisions",)
+    __slots__ = ("revisions", "next_page_token")
     REVISIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     revisions: _containers.RepeatedCompositeFieldContainer[Revision]
-    def __init__(self, revisions: _Optional[_Iterable[_Union[Revision, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, revisions: _Optional[_Iterable[_Union[Revision, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class WatchRequest(_message.Message):
     __slots__ = ("id", "targets")

@@ -80,16 +80,19 @@ class NetworkServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def UploadNetwork(self, request, context):
-        """Validates a BIF or XMLBIF text and stores it in the server's networks directory (atomically,
-        so a restart keeps it). Errors: INVALID_ARGUMENT (malformed, with line:col), ALREADY_EXISTS,
-        RESOURCE_EXHAUSTED (junction tree over the server's memory budget, with the estimate).
+        """Validates a BIF or XMLBIF text and stores it in the server's data directory (atomically,
+        so a restart keeps it). Needs the networks scope. Errors: INVALID_ARGUMENT (malformed, with
+        line:col), ALREADY_EXISTS, PERMISSION_DENIED (the name is an operator's network, or another
+        caller's upload), RESOURCE_EXHAUSTED (junction tree over the server's memory budget, with the
+        estimate). Replacing a network makes a new version: sessions open on the old one keep it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def DeleteNetwork(self, request, context):
-        """Removes a network and its file. Sessions already open on it keep working until deleted.
+        """Removes an uploaded network (by its uploader or an admin; operator networks are read-only:
+        PERMISSION_DENIED). Sessions already open on it keep their version.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -398,6 +401,11 @@ class SessionServiceStub:
                 request_serializer=credence_dot_v1_dot_credence__pb2.ListSessionsRequest.SerializeToString,
                 response_deserializer=credence_dot_v1_dot_credence__pb2.ListSessionsResponse.FromString,
                 _registered_method=True)
+        self.ShareSession = channel.unary_unary(
+                '/credence.v1.SessionService/ShareSession',
+                request_serializer=credence_dot_v1_dot_credence__pb2.ShareSessionRequest.SerializeToString,
+                response_deserializer=credence_dot_v1_dot_credence__pb2.Session.FromString,
+                _registered_method=True)
         self.DeleteSession = channel.unary_unary(
                 '/credence.v1.SessionService/DeleteSession',
                 request_serializer=credence_dot_v1_dot_credence__pb2.DeleteSessionRequest.SerializeToString,
@@ -452,6 +460,14 @@ class SessionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ShareSession(self, request, context):
+        """Shares a session with other token names, to read (get, history, posteriors, watch, analyses);
+        replaces the previous list, so an empty list unshares. Only its owner or an admin.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def DeleteSession(self, request, context):
         """Ends a session.
         """
@@ -476,7 +492,7 @@ class SessionServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetHistory(self, request, context):
-        """Every revision with its changes, oldest first.
+        """Revisions with their changes, oldest first, a page at a time.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -507,6 +523,11 @@ def add_SessionServiceServicer_to_server(servicer, server):
                     servicer.ListSessions,
                     request_deserializer=credence_dot_v1_dot_credence__pb2.ListSessionsRequest.FromString,
                     response_serializer=credence_dot_v1_dot_credence__pb2.ListSessionsResponse.SerializeToString,
+            ),
+            'ShareSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.ShareSession,
+                    request_deserializer=credence_dot_v1_dot_credence__pb2.ShareSessionRequest.FromString,
+                    response_serializer=credence_dot_v1_dot_credence__pb2.Session.SerializeToString,
             ),
             'DeleteSession': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteSession,
@@ -618,6 +639,33 @@ class SessionService:
             '/credence.v1.SessionService/ListSessions',
             credence_dot_v1_dot_credence__pb2.ListSessionsRequest.SerializeToString,
             credence_dot_v1_dot_credence__pb2.ListSessionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ShareSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/credence.v1.SessionService/ShareSession',
+            credence_dot_v1_dot_credence__pb2.ShareSessionRequest.SerializeToString,
+            credence_dot_v1_dot_credence__pb2.Session.FromString,
             options,
             channel_credentials,
             insecure,
