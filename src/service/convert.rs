@@ -317,6 +317,9 @@ pub fn variables(network: &Network) -> Vec<pb::Variable> {
                     .map(|&p| network.variable(p).name().to_string())
                     .collect(),
                 description: variable.description().unwrap_or_default(),
+                position: network
+                    .position(var)
+                    .map(|(x, y)| pb::Position { x, y }),
             }
         })
         .collect()

@@ -35,6 +35,8 @@ function el<T extends HTMLElement = HTMLElement>(id: string): T {
 interface SessionView {
   id: string;
   description: string;
+  /** The network version the session is bound to. */
+  networkHash: string;
   revision: number;
   /** The revision shown, when not the live one. */
   viewing: number | null;
@@ -222,6 +224,7 @@ async function openNetwork(name: string, link?: Link): Promise<void> {
       name: v.name,
       states: v.states,
       parents: v.parents,
+      position: v.position ? { x: v.position.x, y: v.position.y } : undefined,
     }));
     state.byName = new Map(state.nodes.map((n) => [n.name, n]));
     state.selected = null;
@@ -482,6 +485,7 @@ async function openSession(id: string, revision?: number): Promise<void> {
     state.session = {
       id: session.id,
       description: session.description,
+      networkHash: session.networkHash,
       revision: Number(session.revision),
       viewing: revision !== undefined && revision !== Number(session.revision) ? revision : null,
       watch: null,
@@ -514,14 +518,26 @@ function renderSessionInfo(): void {
   const s = state.session;
   if (!s) return;
   const at = s.viewing === null ? `live, revision ${s.revision}` : `revision ${s.viewing} of ${s.revision} (read-only)`;
-  el("session-info").textContent = `${s.description || s.id}: ${at}`;
+  const version = s.networkHash ? `, on network version ${s.networkHash.slice(0, 12)}` : "";
+  el("session-info").textContent = `${s.description || s.id}: ${at}${version}`;
   document.body.classList.toggle("past", s.viewing !== null);
+}
+
+/** Every revision of a session, following the history's pages. */
+async function fullHistory(id: string): Promise<Revision[]> {
+  const revisions: Revision[] = [];
+  let pageToken = "";
+  do {
+    const page = await call(() => clients.sessions.getHistory({ id, pageSize: 500, pageToken }));
+    revisions.push(...page.revisions);
+    pageToken = page.nextPageToken;
+  } while (pageToken);
+  return revisions;
 }
 
 async function loadHistory(): Promise<void> {
   const s = state.session!;
-  const history = await call(() => clients.sessions.getHistory({ id: s.id }));
-  for (const r of history.revisions) s.revisions.set(Number(r.number), r);
+  for (const r of await fullHistory(s.id)) s.revisions.set(Number(r.number), r);
   renderRevisions();
   await loadTimeline();
 }
@@ -667,8 +683,7 @@ async function onWatch(
     for (const change of changes) applyChange(state.findings, change);
     if (!s.revisions.has(revision)) {
       // The Watch message carries the changes; the history carries source, note and time.
-      const history = await call(() => clients.sessions.getHistory({ id: s.id }));
-      for (const r of history.revisions) s.revisions.set(Number(r.number), r);
+      for (const r of await fullHistory(s.id)) s.revisions.set(Number(r.number), r);
       renderRevisions();
     }
   }

@@ -16,6 +16,9 @@ class NetworkFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     NETWORK_FORMAT_UNSPECIFIED: _ClassVar[NetworkFormat]
     NETWORK_FORMAT_BIF: _ClassVar[NetworkFormat]
     NETWORK_FORMAT_XMLBIF: _ClassVar[NetworkFormat]
+    NETWORK_FORMAT_NET: _ClassVar[NetworkFormat]
+    NETWORK_FORMAT_XDSL: _ClassVar[NetworkFormat]
+    NETWORK_FORMAT_UAI: _ClassVar[NetworkFormat]
 
 class Engine(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -30,6 +33,9 @@ class Engine(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
 NETWORK_FORMAT_UNSPECIFIED: NetworkFormat
 NETWORK_FORMAT_BIF: NetworkFormat
 NETWORK_FORMAT_XMLBIF: NetworkFormat
+NETWORK_FORMAT_NET: NetworkFormat
+NETWORK_FORMAT_XDSL: NetworkFormat
+NETWORK_FORMAT_UAI: NetworkFormat
 ENGINE_UNSPECIFIED: Engine
 ENGINE_JUNCTION_TREE: Engine
 ENGINE_VARIABLE_ELIMINATION: Engine
@@ -106,16 +112,26 @@ class GetNetworkResponse(_message.Message):
     def __init__(self, summary: _Optional[_Union[NetworkSummary, _Mapping]] = ..., variables: _Optional[_Iterable[_Union[Variable, _Mapping]]] = ...) -> None: ...
 
 class Variable(_message.Message):
-    __slots__ = ("name", "states", "parents", "description")
+    __slots__ = ("name", "states", "parents", "description", "position")
     NAME_FIELD_NUMBER: _ClassVar[int]
     STATES_FIELD_NUMBER: _ClassVar[int]
     PARENTS_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
     name: str
     states: _containers.RepeatedScalarFieldContainer[str]
     parents: _containers.RepeatedScalarFieldContainer[str]
     description: str
-    def __init__(self, name: _Optional[str] = ..., states: _Optional[_Iterable[str]] = ..., parents: _Optional[_Iterable[str]] = ..., description: _Optional[str] = ...) -> None: ...
+    position: Position
+    def __init__(self, name: _Optional[str] = ..., states: _Optional[_Iterable[str]] = ..., parents: _Optional[_Iterable[str]] = ..., description: _Optional[str] = ..., position: _Optional[_Union[Position, _Mapping]] = ...) -> None: ...
+
+class Position(_message.Message):
+    __slots__ = ("x", "y")
+    X_FIELD_NUMBER: _ClassVar[int]
+    Y_FIELD_NUMBER: _ClassVar[int]
+    x: float
+    y: float
+    def __init__(self, x: _Optional[float] = ..., y: _Optional[float] = ...) -> None: ...
 
 class UploadNetworkRequest(_message.Message):
     __slots__ = ("name", "format", "content", "replace")

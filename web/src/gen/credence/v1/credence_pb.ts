@@ -7,6 +7,12 @@
 //   revision, and a Watch stream that pushes posteriors after each revision.
 // The standard grpc.health.v1.Health and server reflection (v1 and v1alpha) are served too.
 //
+// Tenants: with authentication on, each token has a name and scopes (read; write sessions;
+// manage networks; admin). A session belongs to the name that created it and is visible only to
+// it (NOT_FOUND for others) unless shared with ShareSession; admins see every session. Networks
+// from the operator's directory are read-only over the API. A caller without the scope a call
+// needs gets PERMISSION_DENIED naming the scope.
+//
 // Names: networks, variables and states are addressed by the names in the network file.
 // Probabilities are listed in the order the network declares the states.
 
@@ -24,7 +30,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file credence/v1/credence.proto.
  */
 export const file_credence_v1_credence: GenFile = /*@__PURE__*/
-  fileDesc("ChpjcmVkZW5jZS92MS9jcmVkZW5jZS5wcm90bxILY3JlZGVuY2UudjEiPAoTTGlzdE5ldHdvcmtzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJeChRMaXN0TmV0d29ya3NSZXNwb25zZRItCghuZXR3b3JrcxgBIAMoCzIbLmNyZWRlbmNlLnYxLk5ldHdvcmtTdW1tYXJ5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKYAQoOTmV0d29ya1N1bW1hcnkSDAoEbmFtZRgBIAEoCRITCgtuX3ZhcmlhYmxlcxgCIAEoBRIOCgZuX2FyY3MYAyABKAUSFAoMbl9wYXJhbWV0ZXJzGAQgASgDEhQKDGNvbnRlbnRfaGFzaBgFIAEoCRInCgRjb3N0GAYgASgLMhkuY3JlZGVuY2UudjEuQ29zdEVzdGltYXRlIpYBCgxDb3N0RXN0aW1hdGUSEQoJdHJlZXdpZHRoGAEgASgFEhEKCW5fY2xpcXVlcxgCIAEoBRIeChZsYXJnZXN0X2NsaXF1ZV9lbnRyaWVzGAMgASgBEhwKFHRvdGFsX2NsaXF1ZV9lbnRyaWVzGAQgASgBEg0KBWJ5dGVzGAUgASgBEhMKC2ZpdHNfYnVkZ2V0GAYgASgIIiEKEUdldE5ldHdvcmtSZXF1ZXN0EgwKBG5hbWUYASABKAkibAoSR2V0TmV0d29ya1Jlc3BvbnNlEiwKB3N1bW1hcnkYASABKAsyGy5jcmVkZW5jZS52MS5OZXR3b3JrU3VtbWFyeRIoCgl2YXJpYWJsZXMYAiADKAsyFS5jcmVkZW5jZS52MS5WYXJpYWJsZSJOCghWYXJpYWJsZRIMCgRuYW1lGAEgASgJEg4KBnN0YXRlcxgCIAMoCRIPCgdwYXJlbnRzGAMgAygJEhMKC2Rlc2NyaXB0aW9uGAQgASgJInIKFFVwbG9hZE5ldHdvcmtSZXF1ZXN0EgwKBG5hbWUYASABKAkSKgoGZm9ybWF0GAIgASgOMhouY3JlZGVuY2UudjEuTmV0d29ya0Zvcm1hdBIPCgdjb250ZW50GAMgASgJEg8KB3JlcGxhY2UYBCABKAgiRQoVVXBsb2FkTmV0d29ya1Jlc3BvbnNlEiwKB3N1bW1hcnkYASABKAsyGy5jcmVkZW5jZS52MS5OZXR3b3JrU3VtbWFyeSIkChREZWxldGVOZXR3b3JrUmVxdWVzdBIMCgRuYW1lGAEgASgJIhcKFURlbGV0ZU5ldHdvcmtSZXNwb25zZSLbAQoIRXZpZGVuY2USLQoEaGFyZBgBIAMoCzIfLmNyZWRlbmNlLnYxLkV2aWRlbmNlLkhhcmRFbnRyeRItCgRzb2Z0GAIgAygLMh8uY3JlZGVuY2UudjEuRXZpZGVuY2UuU29mdEVudHJ5GisKCUhhcmRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGkQKCVNvZnRFbnRyeRILCgNrZXkYASABKAkSJgoFdmFsdWUYAiABKAsyFy5jcmVkZW5jZS52MS5MaWtlbGlob29kOgI4ASIcCgpMaWtlbGlob29kEg4KBnZhbHVlcxgBIAMoASKnAQoPU2FtcGxpbmdPcHRpb25zEhEKCW5fc2FtcGxlcxgBIAEoBBIMCgRzZWVkGAIgASgEEhEKCXByZWNpc2lvbhgDIAEoARIrCghtYXhfdGltZRgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIQCghuX2NoYWlucxgFIAEoDRIPCgdidXJuX2luGAYgASgEEhAKCHRoaW5uaW5nGAcgASgEIk0KC1VuY2VydGFpbnR5EhAKCHZhcmlhYmxlGAEgASgJEg4KBnN0ZGVychgCIAMoARINCgVsb3dlchgDIAMoARINCgV1cHBlchgEIAMoASJ1Cg9TYW1wbGluZ1N1bW1hcnkSEQoJbl9zYW1wbGVzGAEgASgEEgsKA2VzcxgCIAEoARINCgVyX2hhdBgDIAEoARISCgpzdG9wcGVkX2J5GAQgASgJEhAKCHdhcm5pbmdzGAUgAygJEg0KBW5vdGVzGAYgAygJIkQKCVBvc3RlcmlvchIQCgh2YXJpYWJsZRgBIAEoCRIOCgZzdGF0ZXMYAiADKAkSFQoNcHJvYmFiaWxpdGllcxgDIAMoASJQCgVTdGFtcBIUCgxuZXR3b3JrX2hhc2gYASABKAkSIwoGZW5naW5lGAIgASgOMhMuY3JlZGVuY2UudjEuRW5naW5lEgwKBHNlZWQYAyABKAQi6wEKDFF1ZXJ5UmVxdWVzdBIPCgduZXR3b3JrGAEgASgJEicKCGV2aWRlbmNlGAIgASgLMhUuY3JlZGVuY2UudjEuRXZpZGVuY2USDwoHdGFyZ2V0cxgDIAMoCRIjCgZlbmdpbmUYBCABKA4yEy5jcmVkZW5jZS52MS5FbmdpbmUSDwoHY2FzZV9pZBgFIAEoCRIqCgd0aW1lb3V0GAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi4KCHNhbXBsaW5nGAcgASgLMhwuY3JlZGVuY2UudjEuU2FtcGxpbmdPcHRpb25zIuwBCg1RdWVyeVJlc3BvbnNlEioKCnBvc3RlcmlvcnMYASADKAsyFi5jcmVkZW5jZS52MS5Qb3N0ZXJpb3ISFgoObG9nX3BfZXZpZGVuY2UYAiABKAESIQoFc3RhbXAYAyABKAsyEi5jcmVkZW5jZS52MS5TdGFtcBIVCg1lbmdpbmVfcmVhc29uGAQgASgJEi0KC3VuY2VydGFpbnR5GAUgAygLMhguY3JlZGVuY2UudjEuVW5jZXJ0YWludHkSLgoIc2FtcGxpbmcYBiABKAsyHC5jcmVkZW5jZS52MS5TYW1wbGluZ1N1bW1hcnkilgEKEkJhdGNoUXVlcnlSZXNwb25zZRIPCgdjYXNlX2lkGAEgASgJEg0KBWluZGV4GAIgASgDEiwKBnJlc3VsdBgDIAEoCzIaLmNyZWRlbmNlLnYxLlF1ZXJ5UmVzcG9uc2VIABInCgVlcnJvchgEIAEoCzIWLmNyZWRlbmNlLnYxLkNhc2VFcnJvckgAQgkKB291dGNvbWUiKgoJQ2FzZUVycm9yEgwKBGNvZGUYASABKAUSDwoHbWVzc2FnZRgCIAEoCSI8ChRDcmVhdGVTZXNzaW9uUmVxdWVzdBIPCgduZXR3b3JrGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJIqMBCgdTZXNzaW9uEgoKAmlkGAEgASgJEg8KB25ldHdvcmsYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSEAoIcmV2aXNpb24YBCABKAMSJwoIZXZpZGVuY2UYBSABKAsyFS5jcmVkZW5jZS52MS5FdmlkZW5jZRIrCgdjcmVhdGVkGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIfChFHZXRTZXNzaW9uUmVxdWVzdBIKCgJpZBgBIAEoCSI8ChNMaXN0U2Vzc2lvbnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIlcKFExpc3RTZXNzaW9uc1Jlc3BvbnNlEiYKCHNlc3Npb25zGAEgAygLMhQuY3JlZGVuY2UudjEuU2Vzc2lvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiIgoURGVsZXRlU2Vzc2lvblJlcXVlc3QSCgoCaWQYASABKAkiFwoVRGVsZXRlU2Vzc2lvblJlc3BvbnNlIokBCg5FdmlkZW5jZUNoYW5nZRIsCghzZXRfaGFyZBgBIAEoCzIYLmNyZWRlbmNlLnYxLkhhcmRGaW5kaW5nSAASLAoIc2V0X3NvZnQYAiABKAsyGC5jcmVkZW5jZS52MS5Tb2Z0RmluZGluZ0gAEhEKB3JldHJhY3QYAyABKAlIAEIICgZjaGFuZ2UiLgoLSGFyZEZpbmRpbmcSEAoIdmFyaWFibGUYASABKAkSDQoFc3RhdGUYAiABKAkiLwoLU29mdEZpbmRpbmcSEAoIdmFyaWFibGUYASABKAkSDgoGdmFsdWVzGAIgAygBIqIBChVVcGRhdGVFdmlkZW5jZVJlcXVlc3QSCgoCaWQYASABKAkSLAoHY2hhbmdlcxgCIAMoCzIbLmNyZWRlbmNlLnYxLkV2aWRlbmNlQ2hhbmdlEg4KBnNvdXJjZRgDIAEoCRIMCgRub3RlGAQgASgJEhkKEWV4cGVjdGVkX3JldmlzaW9uGAUgASgDEhYKDmNoZWNrX3JldmlzaW9uGAYgASgIIkEKFlVwZGF0ZUV2aWRlbmNlUmVzcG9uc2USJwoIcmV2aXNpb24YASABKAsyFS5jcmVkZW5jZS52MS5SZXZpc2lvbiK8AQoIUmV2aXNpb24SDgoGbnVtYmVyGAEgASgDEiwKB2NoYW5nZXMYAiADKAsyGy5jcmVkZW5jZS52MS5FdmlkZW5jZUNoYW5nZRIOCgZzb3VyY2UYAyABKAkSDAoEbm90ZRgEIAEoCRIrCgdhcHBsaWVkGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBInCghldmlkZW5jZRgGIAEoCzIVLmNyZWRlbmNlLnYxLkV2aWRlbmNlIq8BChRHZXRQb3N0ZXJpb3JzUmVxdWVzdBIKCgJpZBgBIAEoCRIPCgd0YXJnZXRzGAIgAygJEhAKCHJldmlzaW9uGAMgASgDEhMKC2F0X3JldmlzaW9uGAQgASgIEiMKBmVuZ2luZRgFIAEoDjITLmNyZWRlbmNlLnYxLkVuZ2luZRIuCghzYW1wbGluZxgGIAEoCzIcLmNyZWRlbmNlLnYxLlNhbXBsaW5nT3B0aW9ucyIfChFHZXRIaXN0b3J5UmVxdWVzdBIKCgJpZBgBIAEoCSI+ChJHZXRIaXN0b3J5UmVzcG9uc2USKAoJcmV2aXNpb25zGAEgAygLMhUuY3JlZGVuY2UudjEuUmV2aXNpb24iKwoMV2F0Y2hSZXF1ZXN0EgoKAmlkGAEgASgJEg8KB3RhcmdldHMYAiADKAkifwoNV2F0Y2hSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoAxIsCgdjaGFuZ2VzGAIgAygLMhsuY3JlZGVuY2UudjEuRXZpZGVuY2VDaGFuZ2USLgoKcG9zdGVyaW9ycxgDIAEoCzIaLmNyZWRlbmNlLnYxLlF1ZXJ5UmVzcG9uc2UigQEKD0V2aWRlbmNlQ29udGV4dBIzCglzdGF0ZWxlc3MYASABKAsyHi5jcmVkZW5jZS52MS5TdGF0ZWxlc3NFdmlkZW5jZUgAEi8KB3Nlc3Npb24YAiABKAsyHC5jcmVkZW5jZS52MS5TZXNzaW9uRXZpZGVuY2VIAEIICgZzb3VyY2UiTQoRU3RhdGVsZXNzRXZpZGVuY2USDwoHbmV0d29yaxgBIAEoCRInCghldmlkZW5jZRgCIAEoCzIVLmNyZWRlbmNlLnYxLkV2aWRlbmNlIkQKD1Nlc3Npb25FdmlkZW5jZRIKCgJpZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoAxITCgthdF9yZXZpc2lvbhgDIAEoCCItCgpBc3NpZ25tZW50EhAKCHZhcmlhYmxlGAEgASgJEg0KBXN0YXRlGAIgASgJIk4KCk1wZVJlcXVlc3QSLQoHY29udGV4dBgBIAEoCzIcLmNyZWRlbmNlLnYxLkV2aWRlbmNlQ29udGV4dBIRCgl2YXJpYWJsZXMYAiADKAkiawoLTXBlUmVzcG9uc2USKwoKYXNzaWdubWVudBgBIAMoCzIXLmNyZWRlbmNlLnYxLkFzc2lnbm1lbnQSFwoPbG9nX3Byb2JhYmlsaXR5GAIgASgBEhYKDmxvZ19wX2V2aWRlbmNlGAMgASgBIlkKFUpvaW50UG9zdGVyaW9yUmVxdWVzdBItCgdjb250ZXh0GAEgASgLMhwuY3JlZGVuY2UudjEuRXZpZGVuY2VDb250ZXh0EhEKCXZhcmlhYmxlcxgCIAMoCSIxCgpKb2ludEVudHJ5Eg4KBnN0YXRlcxgBIAMoCRITCgtwcm9iYWJpbGl0eRgCIAEoASJVChZKb2ludFBvc3RlcmlvclJlc3BvbnNlEhEKCXZhcmlhYmxlcxgBIAMoCRIoCgdlbnRyaWVzGAIgAygLMhcuY3JlZGVuY2UudjEuSm9pbnRFbnRyeSKCAQoQSW50ZXJ2ZW5lUmVxdWVzdBItCgdjb250ZXh0GAEgASgLMhwuY3JlZGVuY2UudjEuRXZpZGVuY2VDb250ZXh0Ei4KDWludGVydmVudGlvbnMYAiADKAsyFy5jcmVkZW5jZS52MS5Bc3NpZ25tZW50Eg8KB3RhcmdldHMYAyADKAkiigEKEUludGVydmVuZVJlc3BvbnNlEi4KDmludGVydmVudGlvbmFsGAEgAygLMhYuY3JlZGVuY2UudjEuUG9zdGVyaW9yEi0KDW9ic2VydmF0aW9uYWwYAiADKAsyFi5jcmVkZW5jZS52MS5Qb3N0ZXJpb3ISFgoObG9nX3BfZXZpZGVuY2UYAyABKAEibgoZVmFsdWVPZkluZm9ybWF0aW9uUmVxdWVzdBItCgdjb250ZXh0GAEgASgLMhwuY3JlZGVuY2UudjEuRXZpZGVuY2VDb250ZXh0Eg4KBnRhcmdldBgCIAEoCRISCgpjYW5kaWRhdGVzGAMgAygJIjsKC0luZm9ybWF0aW9uEhAKCHZhcmlhYmxlGAEgASgJEhoKEm11dHVhbF9pbmZvcm1hdGlvbhgCIAEoASJoChpWYWx1ZU9mSW5mb3JtYXRpb25SZXNwb25zZRIOCgZ0YXJnZXQYASABKAkSDwoHZW50cm9weRgCIAEoARIpCgdyYW5raW5nGAMgAygLMhguY3JlZGVuY2UudjEuSW5mb3JtYXRpb24iTwoORXhwbGFpblJlcXVlc3QSLQoHY29udGV4dBgBIAEoCzIcLmNyZWRlbmNlLnYxLkV2aWRlbmNlQ29udGV4dBIOCgZ0YXJnZXQYAiABKAki6QEKDkV2aWRlbmNlSW1wYWN0EhAKCHZhcmlhYmxlGAEgASgJEg0KBXN0YXRlGAIgASgJEhIKCmxpa2VsaWhvb2QYAyADKAESGQoRcG9zdGVyaW9yX3dpdGhvdXQYBCADKAESFwoPdG90YWxfdmFyaWF0aW9uGAUgASgBEhwKFGxvZ19saWtlbGlob29kX3JhdGlvGAYgAygBEhIKCmxvZ19wX2l0ZW0YByABKAESHQoVbG9nX3BfaXRlbV9naXZlbl9yZXN0GAggASgBEh0KFWNvbmZsaWN0X2NvbnRyaWJ1dGlvbhgJIAEoASK+AQoPRXhwbGFpblJlc3BvbnNlEg4KBnRhcmdldBgBIAEoCRIOCgZzdGF0ZXMYAiADKAkSDQoFcHJpb3IYAyADKAESEQoJcG9zdGVyaW9yGAQgAygBEhYKDmxvZ19wX2V2aWRlbmNlGAUgASgBEioKBWl0ZW1zGAYgAygLMhsuY3JlZGVuY2UudjEuRXZpZGVuY2VJbXBhY3QSEAoIY29uZmxpY3QYByABKAESEwoLY29uZmxpY3RpbmcYCCABKAgibwoSU2Vuc2l0aXZpdHlSZXF1ZXN0Ei0KB2NvbnRleHQYASABKAsyHC5jcmVkZW5jZS52MS5FdmlkZW5jZUNvbnRleHQSDgoGdGFyZ2V0GAIgASgJEg0KBXN0YXRlGAMgASgJEgsKA3RvcBgEIAEoBSKEAQoUUGFyYW1ldGVyU2Vuc2l0aXZpdHkSEAoIdmFyaWFibGUYASABKAkSKAoHcGFyZW50cxgCIAMoCzIXLmNyZWRlbmNlLnYxLkFzc2lnbm1lbnQSDQoFc3RhdGUYAyABKAkSDQoFdmFsdWUYBCABKAESEgoKZGVyaXZhdGl2ZRgFIAEoASKAAQoTU2Vuc2l0aXZpdHlSZXNwb25zZRIOCgZ0YXJnZXQYASABKAkSDQoFc3RhdGUYAiABKAkSEwoLcHJvYmFiaWxpdHkYAyABKAESNQoKcGFyYW1ldGVycxgEIAMoCzIhLmNyZWRlbmNlLnYxLlBhcmFtZXRlclNlbnNpdGl2aXR5KmIKDU5ldHdvcmtGb3JtYXQSHgoaTkVUV09SS19GT1JNQVRfVU5TUEVDSUZJRUQQABIWChJORVRXT1JLX0ZPUk1BVF9CSUYQARIZChVORVRXT1JLX0ZPUk1BVF9YTUxCSUYQAirNAQoGRW5naW5lEhYKEkVOR0lORV9VTlNQRUNJRklFRBAAEhgKFEVOR0lORV9KVU5DVElPTl9UUkVFEAESHwobRU5HSU5FX1ZBUklBQkxFX0VMSU1JTkFUSU9OEAISFgoSRU5HSU5FX0VOVU1FUkFUSU9OEAMSHwobRU5HSU5FX0xJS0VMSUhPT0RfV0VJR0hUSU5HEAQSEAoMRU5HSU5FX0dJQkJTEAUSFAoQRU5HSU5FX1JFSkVDVElPThAGEg8KC0VOR0lORV9FUElTEAcy5AIKDk5ldHdvcmtTZXJ2aWNlElMKDExpc3ROZXR3b3JrcxIgLmNyZWRlbmNlLnYxLkxpc3ROZXR3b3Jrc1JlcXVlc3QaIS5jcmVkZW5jZS52MS5MaXN0TmV0d29ya3NSZXNwb25zZRJNCgpHZXROZXR3b3JrEh4uY3JlZGVuY2UudjEuR2V0TmV0d29ya1JlcXVlc3QaHy5jcmVkZW5jZS52MS5HZXROZXR3b3JrUmVzcG9uc2USVgoNVXBsb2FkTmV0d29yaxIhLmNyZWRlbmNlLnYxLlVwbG9hZE5ldHdvcmtSZXF1ZXN0GiIuY3JlZGVuY2UudjEuVXBsb2FkTmV0d29ya1Jlc3BvbnNlElYKDURlbGV0ZU5ldHdvcmsSIS5jcmVkZW5jZS52MS5EZWxldGVOZXR3b3JrUmVxdWVzdBoiLmNyZWRlbmNlLnYxLkRlbGV0ZU5ldHdvcmtSZXNwb25zZTKgAQoQSW5mZXJlbmNlU2VydmljZRI+CgVRdWVyeRIZLmNyZWRlbmNlLnYxLlF1ZXJ5UmVxdWVzdBoaLmNyZWRlbmNlLnYxLlF1ZXJ5UmVzcG9uc2USTAoKQmF0Y2hRdWVyeRIZLmNyZWRlbmNlLnYxLlF1ZXJ5UmVxdWVzdBofLmNyZWRlbmNlLnYxLkJhdGNoUXVlcnlSZXNwb25zZSgBMAEyhwUKDlNlc3Npb25TZXJ2aWNlEkgKDUNyZWF0ZVNlc3Npb24SIS5jcmVkZW5jZS52MS5DcmVhdGVTZXNzaW9uUmVxdWVzdBoULmNyZWRlbmNlLnYxLlNlc3Npb24SQgoKR2V0U2Vzc2lvbhIeLmNyZWRlbmNlLnYxLkdldFNlc3Npb25SZXF1ZXN0GhQuY3JlZGVuY2UudjEuU2Vzc2lvbhJTCgxMaXN0U2Vzc2lvbnMSIC5jcmVkZW5jZS52MS5MaXN0U2Vzc2lvbnNSZXF1ZXN0GiEuY3JlZGVuY2UudjEuTGlzdFNlc3Npb25zUmVzcG9uc2USVgoNRGVsZXRlU2Vzc2lvbhIhLmNyZWRlbmNlLnYxLkRlbGV0ZVNlc3Npb25SZXF1ZXN0GiIuY3JlZGVuY2UudjEuRGVsZXRlU2Vzc2lvblJlc3BvbnNlElkKDlVwZGF0ZUV2aWRlbmNlEiIuY3JlZGVuY2UudjEuVXBkYXRlRXZpZGVuY2VSZXF1ZXN0GiMuY3JlZGVuY2UudjEuVXBkYXRlRXZpZGVuY2VSZXNwb25zZRJOCg1HZXRQb3N0ZXJpb3JzEiEuY3JlZGVuY2UudjEuR2V0UG9zdGVyaW9yc1JlcXVlc3QaGi5jcmVkZW5jZS52MS5RdWVyeVJlc3BvbnNlEk0KCkdldEhpc3RvcnkSHi5jcmVkZW5jZS52MS5HZXRIaXN0b3J5UmVxdWVzdBofLmNyZWRlbmNlLnYxLkdldEhpc3RvcnlSZXNwb25zZRJACgVXYXRjaBIZLmNyZWRlbmNlLnYxLldhdGNoUmVxdWVzdBoaLmNyZWRlbmNlLnYxLldhdGNoUmVzcG9uc2UwATKFBAoPQW5hbHlzaXNTZXJ2aWNlEkwKF01vc3RQcm9iYWJsZUV4cGxhbmF0aW9uEhcuY3JlZGVuY2UudjEuTXBlUmVxdWVzdBoYLmNyZWRlbmNlLnYxLk1wZVJlc3BvbnNlElkKDkpvaW50UG9zdGVyaW9yEiIuY3JlZGVuY2UudjEuSm9pbnRQb3N0ZXJpb3JSZXF1ZXN0GiMuY3JlZGVuY2UudjEuSm9pbnRQb3N0ZXJpb3JSZXNwb25zZRJKCglJbnRlcnZlbmUSHS5jcmVkZW5jZS52MS5JbnRlcnZlbmVSZXF1ZXN0Gh4uY3JlZGVuY2UudjEuSW50ZXJ2ZW5lUmVzcG9uc2USZQoSVmFsdWVPZkluZm9ybWF0aW9uEiYuY3JlZGVuY2UudjEuVmFsdWVPZkluZm9ybWF0aW9uUmVxdWVzdBonLmNyZWRlbmNlLnYxLlZhbHVlT2ZJbmZvcm1hdGlvblJlc3BvbnNlEkQKB0V4cGxhaW4SGy5jcmVkZW5jZS52MS5FeHBsYWluUmVxdWVzdBocLmNyZWRlbmNlLnYxLkV4cGxhaW5SZXNwb25zZRJQCgtTZW5zaXRpdml0eRIfLmNyZWRlbmNlLnYxLlNlbnNpdGl2aXR5UmVxdWVzdBogLmNyZWRlbmNlLnYxLlNlbnNpdGl2aXR5UmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("ChpjcmVkZW5jZS92MS9jcmVkZW5jZS5wcm90bxILY3JlZGVuY2UudjEiPAoTTGlzdE5ldHdvcmtzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJeChRMaXN0TmV0d29ya3NSZXNwb25zZRItCghuZXR3b3JrcxgBIAMoCzIbLmNyZWRlbmNlLnYxLk5ldHdvcmtTdW1tYXJ5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSK6AQoOTmV0d29ya1N1bW1hcnkSDAoEbmFtZRgBIAEoCRITCgtuX3ZhcmlhYmxlcxgCIAEoBRIOCgZuX2FyY3MYAyABKAUSFAoMbl9wYXJhbWV0ZXJzGAQgASgDEhQKDGNvbnRlbnRfaGFzaBgFIAEoCRInCgRjb3N0GAYgASgLMhkuY3JlZGVuY2UudjEuQ29zdEVzdGltYXRlEhEKCXJlYWRfb25seRgHIAEoCBINCgVvd25lchgIIAEoCSKWAQoMQ29zdEVzdGltYXRlEhEKCXRyZWV3aWR0aBgBIAEoBRIRCgluX2NsaXF1ZXMYAiABKAUSHgoWbGFyZ2VzdF9jbGlxdWVfZW50cmllcxgDIAEoARIcChR0b3RhbF9jbGlxdWVfZW50cmllcxgEIAEoARINCgVieXRlcxgFIAEoARITCgtmaXRzX2J1ZGdldBgGIAEoCCIhChFHZXROZXR3b3JrUmVxdWVzdBIMCgRuYW1lGAEgASgJImwKEkdldE5ldHdvcmtSZXNwb25zZRIsCgdzdW1tYXJ5GAEgASgLMhsuY3JlZGVuY2UudjEuTmV0d29ya1N1bW1hcnkSKAoJdmFyaWFibGVzGAIgAygLMhUuY3JlZGVuY2UudjEuVmFyaWFibGUidwoIVmFyaWFibGUSDAoEbmFtZRgBIAEoCRIOCgZzdGF0ZXMYAiADKAkSDwoHcGFyZW50cxgDIAMoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRInCghwb3NpdGlvbhgFIAEoCzIVLmNyZWRlbmNlLnYxLlBvc2l0aW9uIiAKCFBvc2l0aW9uEgkKAXgYASABKAESCQoBeRgCIAEoASJyChRVcGxvYWROZXR3b3JrUmVxdWVzdBIMCgRuYW1lGAEgASgJEioKBmZvcm1hdBgCIAEoDjIaLmNyZWRlbmNlLnYxLk5ldHdvcmtGb3JtYXQSDwoHY29udGVudBgDIAEoCRIPCgdyZXBsYWNlGAQgASgIIkUKFVVwbG9hZE5ldHdvcmtSZXNwb25zZRIsCgdzdW1tYXJ5GAEgASgLMhsuY3JlZGVuY2UudjEuTmV0d29ya1N1bW1hcnkiJAoURGVsZXRlTmV0d29ya1JlcXVlc3QSDAoEbmFtZRgBIAEoCSIXChVEZWxldGVOZXR3b3JrUmVzcG9uc2Ui2wEKCEV2aWRlbmNlEi0KBGhhcmQYASADKAsyHy5jcmVkZW5jZS52MS5FdmlkZW5jZS5IYXJkRW50cnkSLQoEc29mdBgCIAMoCzIfLmNyZWRlbmNlLnYxLkV2aWRlbmNlLlNvZnRFbnRyeRorCglIYXJkRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARpECglTb2Z0RW50cnkSCwoDa2V5GAEgASgJEiYKBXZhbHVlGAIgASgLMhcuY3JlZGVuY2UudjEuTGlrZWxpaG9vZDoCOAEiHAoKTGlrZWxpaG9vZBIOCgZ2YWx1ZXMYASADKAEipwEKD1NhbXBsaW5nT3B0aW9ucxIRCgluX3NhbXBsZXMYASABKAQSDAoEc2VlZBgCIAEoBBIRCglwcmVjaXNpb24YAyABKAESKwoIbWF4X3RpbWUYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEAoIbl9jaGFpbnMYBSABKA0SDwoHYnVybl9pbhgGIAEoBBIQCgh0aGlubmluZxgHIAEoBCJNCgtVbmNlcnRhaW50eRIQCgh2YXJpYWJsZRgBIAEoCRIOCgZzdGRlcnIYAiADKAESDQoFbG93ZXIYAyADKAESDQoFdXBwZXIYBCADKAEidQoPU2FtcGxpbmdTdW1tYXJ5EhEKCW5fc2FtcGxlcxgBIAEoBBILCgNlc3MYAiABKAESDQoFcl9oYXQYAyABKAESEgoKc3RvcHBlZF9ieRgEIAEoCRIQCgh3YXJuaW5ncxgFIAMoCRINCgVub3RlcxgGIAMoCSJECglQb3N0ZXJpb3ISEAoIdmFyaWFibGUYASABKAkSDgoGc3RhdGVzGAIgAygJEhUKDXByb2JhYmlsaXRpZXMYAyADKAEiUAoFU3RhbXASFAoMbmV0d29ya19oYXNoGAEgASgJEiMKBmVuZ2luZRgCIAEoDjITLmNyZWRlbmNlLnYxLkVuZ2luZRIMCgRzZWVkGAMgASgEIusBCgxRdWVyeVJlcXVlc3QSDwoHbmV0d29yaxgBIAEoCRInCghldmlkZW5jZRgCIAEoCzIVLmNyZWRlbmNlLnYxLkV2aWRlbmNlEg8KB3RhcmdldHMYAyADKAkSIwoGZW5naW5lGAQgASgOMhMuY3JlZGVuY2UudjEuRW5naW5lEg8KB2Nhc2VfaWQYBSABKAkSKgoHdGltZW91dBgGIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIuCghzYW1wbGluZxgHIAEoCzIcLmNyZWRlbmNlLnYxLlNhbXBsaW5nT3B0aW9ucyLsAQoNUXVlcnlSZXNwb25zZRIqCgpwb3N0ZXJpb3JzGAEgAygLMhYuY3JlZGVuY2UudjEuUG9zdGVyaW9yEhYKDmxvZ19wX2V2aWRlbmNlGAIgASgBEiEKBXN0YW1wGAMgASgLMhIuY3JlZGVuY2UudjEuU3RhbXASFQoNZW5naW5lX3JlYXNvbhgEIAEoCRItCgt1bmNlcnRhaW50eRgFIAMoCzIYLmNyZWRlbmNlLnYxLlVuY2VydGFpbnR5Ei4KCHNhbXBsaW5nGAYgASgLMhwuY3JlZGVuY2UudjEuU2FtcGxpbmdTdW1tYXJ5IpYBChJCYXRjaFF1ZXJ5UmVzcG9uc2USDwoHY2FzZV9pZBgBIAEoCRINCgVpbmRleBgCIAEoAxIsCgZyZXN1bHQYAyABKAsyGi5jcmVkZW5jZS52MS5RdWVyeVJlc3BvbnNlSAASJwoFZXJyb3IYBCABKAsyFi5jcmVkZW5jZS52MS5DYXNlRXJyb3JIAEIJCgdvdXRjb21lIioKCUNhc2VFcnJvchIMCgRjb2RlGAEgASgFEg8KB21lc3NhZ2UYAiABKAkiPAoUQ3JlYXRlU2Vzc2lvblJlcXVlc3QSDwoHbmV0d29yaxgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCSLZAQoHU2Vzc2lvbhIKCgJpZBgBIAEoCRIPCgduZXR3b3JrGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEhAKCHJldmlzaW9uGAQgASgDEicKCGV2aWRlbmNlGAUgASgLMhUuY3JlZGVuY2UudjEuRXZpZGVuY2USKwoHY3JlYXRlZBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFAoMbmV0d29ya19oYXNoGAcgASgJEg0KBW93bmVyGAggASgJEg8KB3JlYWRlcnMYCSADKAkiMgoTU2hhcmVTZXNzaW9uUmVxdWVzdBIKCgJpZBgBIAEoCRIPCgdyZWFkZXJzGAIgAygJIh8KEUdldFNlc3Npb25SZXF1ZXN0EgoKAmlkGAEgASgJIjwKE0xpc3RTZXNzaW9uc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkiVwoUTGlzdFNlc3Npb25zUmVzcG9uc2USJgoIc2Vzc2lvbnMYASADKAsyFC5jcmVkZW5jZS52MS5TZXNzaW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIiChREZWxldGVTZXNzaW9uUmVxdWVzdBIKCgJpZBgBIAEoCSIXChVEZWxldGVTZXNzaW9uUmVzcG9uc2UiiQEKDkV2aWRlbmNlQ2hhbmdlEiwKCHNldF9oYXJkGAEgASgLMhguY3JlZGVuY2UudjEuSGFyZEZpbmRpbmdIABIsCghzZXRfc29mdBgCIAEoCzIYLmNyZWRlbmNlLnYxLlNvZnRGaW5kaW5nSAASEQoHcmV0cmFjdBgDIAEoCUgAQggKBmNoYW5nZSIuCgtIYXJkRmluZGluZxIQCgh2YXJpYWJsZRgBIAEoCRINCgVzdGF0ZRgCIAEoCSIvCgtTb2Z0RmluZGluZxIQCgh2YXJpYWJsZRgBIAEoCRIOCgZ2YWx1ZXMYAiADKAEiogEKFVVwZGF0ZUV2aWRlbmNlUmVxdWVzdBIKCgJpZBgBIAEoCRIsCgdjaGFuZ2VzGAIgAygLMhsuY3JlZGVuY2UudjEuRXZpZGVuY2VDaGFuZ2USDgoGc291cmNlGAMgASgJEgwKBG5vdGUYBCABKAkSGQoRZXhwZWN0ZWRfcmV2aXNpb24YBSABKAMSFgoOY2hlY2tfcmV2aXNpb24YBiABKAgiQQoWVXBkYXRlRXZpZGVuY2VSZXNwb25zZRInCghyZXZpc2lvbhgBIAEoCzIVLmNyZWRlbmNlLnYxLlJldmlzaW9uIrwBCghSZXZpc2lvbhIOCgZudW1iZXIYASABKAMSLAoHY2hhbmdlcxgCIAMoCzIbLmNyZWRlbmNlLnYxLkV2aWRlbmNlQ2hhbmdlEg4KBnNvdXJjZRgDIAEoCRIMCgRub3RlGAQgASgJEisKB2FwcGxpZWQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEicKCGV2aWRlbmNlGAYgASgLMhUuY3JlZGVuY2UudjEuRXZpZGVuY2UirwEKFEdldFBvc3RlcmlvcnNSZXF1ZXN0EgoKAmlkGAEgASgJEg8KB3RhcmdldHMYAiADKAkSEAoIcmV2aXNpb24YAyABKAMSEwoLYXRfcmV2aXNpb24YBCABKAgSIwoGZW5naW5lGAUgASgOMhMuY3JlZGVuY2UudjEuRW5naW5lEi4KCHNhbXBsaW5nGAYgASgLMhwuY3JlZGVuY2UudjEuU2FtcGxpbmdPcHRpb25zIkYKEUdldEhpc3RvcnlSZXF1ZXN0EgoKAmlkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIlcKEkdldEhpc3RvcnlSZXNwb25zZRIoCglyZXZpc2lvbnMYASADKAsyFS5jcmVkZW5jZS52MS5SZXZpc2lvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiKwoMV2F0Y2hSZXF1ZXN0EgoKAmlkGAEgASgJEg8KB3RhcmdldHMYAiADKAkifwoNV2F0Y2hSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoAxIsCgdjaGFuZ2VzGAIgAygLMhsuY3JlZGVuY2UudjEuRXZpZGVuY2VDaGFuZ2USLgoKcG9zdGVyaW9ycxgDIAEoCzIaLmNyZWRlbmNlLnYxLlF1ZXJ5UmVzcG9uc2UigQEKD0V2aWRlbmNlQ29udGV4dBIzCglzdGF0ZWxlc3MYASABKAsyHi5jcmVkZW5jZS52MS5TdGF0ZWxlc3NFdmlkZW5jZUgAEi8KB3Nlc3Npb24YAiABKAsyHC5jcmVkZW5jZS52MS5TZXNzaW9uRXZpZGVuY2VIAEIICgZzb3VyY2UiTQoRU3RhdGVsZXNzRXZpZGVuY2USDwoHbmV0d29yaxgBIAEoCRInCghldmlkZW5jZRgCIAEoCzIVLmNyZWRlbmNlLnYxLkV2aWRlbmNlIkQKD1Nlc3Npb25FdmlkZW5jZRIKCgJpZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoAxITCgthdF9yZXZpc2lvbhgDIAEoCCItCgpBc3NpZ25tZW50EhAKCHZhcmlhYmxlGAEgASgJEg0KBXN0YXRlGAIgASgJIk4KCk1wZVJlcXVlc3QSLQoHY29udGV4dBgBIAEoCzIcLmNyZWRlbmNlLnYxLkV2aWRlbmNlQ29udGV4dBIRCgl2YXJpYWJsZXMYAiADKAkiawoLTXBlUmVzcG9uc2USKwoKYXNzaWdubWVudBgBIAMoCzIXLmNyZWRlbmNlLnYxLkFzc2lnbm1lbnQSFwoPbG9nX3Byb2JhYmlsaXR5GAIgASgBEhYKDmxvZ19wX2V2aWRlbmNlGAMgASgBIlkKFUpvaW50UG9zdGVyaW9yUmVxdWVzdBItCgdjb250ZXh0GAEgASgLMhwuY3JlZGVuY2UudjEuRXZpZGVuY2VDb250ZXh0EhEKCXZhcmlhYmxlcxgCIAMoCSIxCgpKb2ludEVudHJ5Eg4KBnN0YXRlcxgBIAMoCRITCgtwcm9iYWJpbGl0eRgCIAEoASJVChZKb2ludFBvc3RlcmlvclJlc3BvbnNlEhEKCXZhcmlhYmxlcxgBIAMoCRIoCgdlbnRyaWVzGAIgAygLMhcuY3JlZGVuY2UudjEuSm9pbnRFbnRyeSKCAQoQSW50ZXJ2ZW5lUmVxdWVzdBItCgdjb250ZXh0GAEgASgLMhwuY3JlZGVuY2UudjEuRXZpZGVuY2VDb250ZXh0Ei4KDWludGVydmVudGlvbnMYAiADKAsyFy5jcmVkZW5jZS52MS5Bc3NpZ25tZW50Eg8KB3RhcmdldHMYAyADKAkiigEKEUludGVydmVuZVJlc3BvbnNlEi4KDmludGVydmVudGlvbmFsGAEgAygLMhYuY3JlZGVuY2UudjEuUG9zdGVyaW9yEi0KDW9ic2VydmF0aW9uYWwYAiADKAsyFi5jcmVkZW5jZS52MS5Qb3N0ZXJpb3ISFgoObG9nX3BfZXZpZGVuY2UYAyABKAEibgoZVmFsdWVPZkluZm9ybWF0aW9uUmVxdWVzdBItCgdjb250ZXh0GAEgASgLMhwuY3JlZGVuY2UudjEuRXZpZGVuY2VDb250ZXh0Eg4KBnRhcmdldBgCIAEoCRISCgpjYW5kaWRhdGVzGAMgAygJIjsKC0luZm9ybWF0aW9uEhAKCHZhcmlhYmxlGAEgASgJEhoKEm11dHVhbF9pbmZvcm1hdGlvbhgCIAEoASJoChpWYWx1ZU9mSW5mb3JtYXRpb25SZXNwb25zZRIOCgZ0YXJnZXQYASABKAkSDwoHZW50cm9weRgCIAEoARIpCgdyYW5raW5nGAMgAygLMhguY3JlZGVuY2UudjEuSW5mb3JtYXRpb24iTwoORXhwbGFpblJlcXVlc3QSLQoHY29udGV4dBgBIAEoCzIcLmNyZWRlbmNlLnYxLkV2aWRlbmNlQ29udGV4dBIOCgZ0YXJnZXQYAiABKAki6QEKDkV2aWRlbmNlSW1wYWN0EhAKCHZhcmlhYmxlGAEgASgJEg0KBXN0YXRlGAIgASgJEhIKCmxpa2VsaWhvb2QYAyADKAESGQoRcG9zdGVyaW9yX3dpdGhvdXQYBCADKAESFwoPdG90YWxfdmFyaWF0aW9uGAUgASgBEhwKFGxvZ19saWtlbGlob29kX3JhdGlvGAYgAygBEhIKCmxvZ19wX2l0ZW0YByABKAESHQoVbG9nX3BfaXRlbV9naXZlbl9yZXN0GAggASgBEh0KFWNvbmZsaWN0X2NvbnRyaWJ1dGlvbhgJIAEoASK+AQoPRXhwbGFpblJlc3BvbnNlEg4KBnRhcmdldBgBIAEoCRIOCgZzdGF0ZXMYAiADKAkSDQoFcHJpb3IYAyADKAESEQoJcG9zdGVyaW9yGAQgAygBEhYKDmxvZ19wX2V2aWRlbmNlGAUgASgBEioKBWl0ZW1zGAYgAygLMhsuY3JlZGVuY2UudjEuRXZpZGVuY2VJbXBhY3QSEAoIY29uZmxpY3QYByABKAESEwoLY29uZmxpY3RpbmcYCCABKAgibwoSU2Vuc2l0aXZpdHlSZXF1ZXN0Ei0KB2NvbnRleHQYASABKAsyHC5jcmVkZW5jZS52MS5FdmlkZW5jZUNvbnRleHQSDgoGdGFyZ2V0GAIgASgJEg0KBXN0YXRlGAMgASgJEgsKA3RvcBgEIAEoBSKEAQoUUGFyYW1ldGVyU2Vuc2l0aXZpdHkSEAoIdmFyaWFibGUYASABKAkSKAoHcGFyZW50cxgCIAMoCzIXLmNyZWRlbmNlLnYxLkFzc2lnbm1lbnQSDQoFc3RhdGUYAyABKAkSDQoFdmFsdWUYBCABKAESEgoKZGVyaXZhdGl2ZRgFIAEoASKAAQoTU2Vuc2l0aXZpdHlSZXNwb25zZRIOCgZ0YXJnZXQYASABKAkSDQoFc3RhdGUYAiABKAkSEwoLcHJvYmFiaWxpdHkYAyABKAESNQoKcGFyYW1ldGVycxgEIAMoCzIhLmNyZWRlbmNlLnYxLlBhcmFtZXRlclNlbnNpdGl2aXR5KqsBCg1OZXR3b3JrRm9ybWF0Eh4KGk5FVFdPUktfRk9STUFUX1VOU1BFQ0lGSUVEEAASFgoSTkVUV09SS19GT1JNQVRfQklGEAESGQoVTkVUV09SS19GT1JNQVRfWE1MQklGEAISFgoSTkVUV09SS19GT1JNQVRfTkVUEAMSFwoTTkVUV09SS19GT1JNQVRfWERTTBAEEhYKEk5FVFdPUktfRk9STUFUX1VBSRAFKs0BCgZFbmdpbmUSFgoSRU5HSU5FX1VOU1BFQ0lGSUVEEAASGAoURU5HSU5FX0pVTkNUSU9OX1RSRUUQARIfChtFTkdJTkVfVkFSSUFCTEVfRUxJTUlOQVRJT04QAhIWChJFTkdJTkVfRU5VTUVSQVRJT04QAxIfChtFTkdJTkVfTElLRUxJSE9PRF9XRUlHSFRJTkcQBBIQCgxFTkdJTkVfR0lCQlMQBRIUChBFTkdJTkVfUkVKRUNUSU9OEAYSDwoLRU5HSU5FX0VQSVMQBzLkAgoOTmV0d29ya1NlcnZpY2USUwoMTGlzdE5ldHdvcmtzEiAuY3JlZGVuY2UudjEuTGlzdE5ldHdvcmtzUmVxdWVzdBohLmNyZWRlbmNlLnYxLkxpc3ROZXR3b3Jrc1Jlc3BvbnNlEk0KCkdldE5ldHdvcmsSHi5jcmVkZW5jZS52MS5HZXROZXR3b3JrUmVxdWVzdBofLmNyZWRlbmNlLnYxLkdldE5ldHdvcmtSZXNwb25zZRJWCg1VcGxvYWROZXR3b3JrEiEuY3JlZGVuY2UudjEuVXBsb2FkTmV0d29ya1JlcXVlc3QaIi5jcmVkZW5jZS52MS5VcGxvYWROZXR3b3JrUmVzcG9uc2USVgoNRGVsZXRlTmV0d29yaxIhLmNyZWRlbmNlLnYxLkRlbGV0ZU5ldHdvcmtSZXF1ZXN0GiIuY3JlZGVuY2UudjEuRGVsZXRlTmV0d29ya1Jlc3BvbnNlMqABChBJbmZlcmVuY2VTZXJ2aWNlEj4KBVF1ZXJ5EhkuY3JlZGVuY2UudjEuUXVlcnlSZXF1ZXN0GhouY3JlZGVuY2UudjEuUXVlcnlSZXNwb25zZRJMCgpCYXRjaFF1ZXJ5EhkuY3JlZGVuY2UudjEuUXVlcnlSZXF1ZXN0Gh8uY3JlZGVuY2UudjEuQmF0Y2hRdWVyeVJlc3BvbnNlKAEwATLPBQoOU2Vzc2lvblNlcnZpY2USSAoNQ3JlYXRlU2Vzc2lvbhIhLmNyZWRlbmNlLnYxLkNyZWF0ZVNlc3Npb25SZXF1ZXN0GhQuY3JlZGVuY2UudjEuU2Vzc2lvbhJCCgpHZXRTZXNzaW9uEh4uY3JlZGVuY2UudjEuR2V0U2Vzc2lvblJlcXVlc3QaFC5jcmVkZW5jZS52MS5TZXNzaW9uElMKDExpc3RTZXNzaW9ucxIgLmNyZWRlbmNlLnYxLkxpc3RTZXNzaW9uc1JlcXVlc3QaIS5jcmVkZW5jZS52MS5MaXN0U2Vzc2lvbnNSZXNwb25zZRJGCgxTaGFyZVNlc3Npb24SIC5jcmVkZW5jZS52MS5TaGFyZVNlc3Npb25SZXF1ZXN0GhQuY3JlZGVuY2UudjEuU2Vzc2lvbhJWCg1EZWxldGVTZXNzaW9uEiEuY3JlZGVuY2UudjEuRGVsZXRlU2Vzc2lvblJlcXVlc3QaIi5jcmVkZW5jZS52MS5EZWxldGVTZXNzaW9uUmVzcG9uc2USWQoOVXBkYXRlRXZpZGVuY2USIi5jcmVkZW5jZS52MS5VcGRhdGVFdmlkZW5jZVJlcXVlc3QaIy5jcmVkZW5jZS52MS5VcGRhdGVFdmlkZW5jZVJlc3BvbnNlEk4KDUdldFBvc3RlcmlvcnMSIS5jcmVkZW5jZS52MS5HZXRQb3N0ZXJpb3JzUmVxdWVzdBoaLmNyZWRlbmNlLnYxLlF1ZXJ5UmVzcG9uc2USTQoKR2V0SGlzdG9yeRIeLmNyZWRlbmNlLnYxLkdldEhpc3RvcnlSZXF1ZXN0Gh8uY3JlZGVuY2UudjEuR2V0SGlzdG9yeVJlc3BvbnNlEkAKBVdhdGNoEhkuY3JlZGVuY2UudjEuV2F0Y2hSZXF1ZXN0GhouY3JlZGVuY2UudjEuV2F0Y2hSZXNwb25zZTABMoUECg9BbmFseXNpc1NlcnZpY2USTAoXTW9zdFByb2JhYmxlRXhwbGFuYXRpb24SFy5jcmVkZW5jZS52MS5NcGVSZXF1ZXN0GhguY3JlZGVuY2UudjEuTXBlUmVzcG9uc2USWQoOSm9pbnRQb3N0ZXJpb3ISIi5jcmVkZW5jZS52MS5Kb2ludFBvc3RlcmlvclJlcXVlc3QaIy5jcmVkZW5jZS52MS5Kb2ludFBvc3RlcmlvclJlc3BvbnNlEkoKCUludGVydmVuZRIdLmNyZWRlbmNlLnYxLkludGVydmVuZVJlcXVlc3QaHi5jcmVkZW5jZS52MS5JbnRlcnZlbmVSZXNwb25zZRJlChJWYWx1ZU9mSW5mb3JtYXRpb24SJi5jcmVkZW5jZS52MS5WYWx1ZU9mSW5mb3JtYXRpb25SZXF1ZXN0GicuY3JlZGVuY2UudjEuVmFsdWVPZkluZm9ybWF0aW9uUmVzcG9uc2USRAoHRXhwbGFpbhIbLmNyZWRlbmNlLnYxLkV4cGxhaW5SZXF1ZXN0GhwuY3JlZGVuY2UudjEuRXhwbGFpblJlc3BvbnNlElAKC1NlbnNpdGl2aXR5Eh8uY3JlZGVuY2UudjEuU2Vuc2l0aXZpdHlSZXF1ZXN0GiAuY3JlZGVuY2UudjEuU2Vuc2l0aXZpdHlSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message credence.v1.ListNetworksRequest
@@ -125,6 +131,20 @@ export type NetworkSummary = Message<"credence.v1.NetworkSummary"> & {
    * @generated from field: credence.v1.CostEstimate cost = 6;
    */
   cost?: CostEstimate | undefined;
+
+  /**
+   * Served from the operator's directory: never replaced or deleted over the API.
+   *
+   * @generated from field: bool read_only = 7;
+   */
+  readOnly: boolean;
+
+  /**
+   * Who uploaded it (empty for operator networks and uploads without authentication).
+   *
+   * @generated from field: string owner = 8;
+   */
+  owner: string;
 };
 
 /**
@@ -268,6 +288,15 @@ export type Variable = Message<"credence.v1.Variable"> & {
    * @generated from field: string description = 4;
    */
   description: string;
+
+  /**
+   * Where the file draws the node (Hugin NET `position`, GeNIe XDSL `<extensions>`), in the
+   * file's units; absent when the file gives none. The browser workspace lays the network out
+   * by these when every node has one.
+   *
+   * @generated from field: credence.v1.Position position = 5;
+   */
+  position?: Position | undefined;
 };
 
 /**
@@ -276,6 +305,34 @@ export type Variable = Message<"credence.v1.Variable"> & {
  */
 export const VariableSchema: GenMessage<Variable> = /*@__PURE__*/
   messageDesc(file_credence_v1_credence, 6);
+
+/**
+ * A point in a drawing, as a network file gives it (x to the right, y downwards).
+ *
+ * @generated from message credence.v1.Position
+ */
+export type Position = Message<"credence.v1.Position"> & {
+  /**
+   * Horizontal coordinate.
+   *
+   * @generated from field: double x = 1;
+   */
+  x: number;
+
+  /**
+   * Vertical coordinate.
+   *
+   * @generated from field: double y = 2;
+   */
+  y: number;
+};
+
+/**
+ * Describes the message credence.v1.Position.
+ * Use `create(PositionSchema)` to create a new message.
+ */
+export const PositionSchema: GenMessage<Position> = /*@__PURE__*/
+  messageDesc(file_credence_v1_credence, 7);
 
 /**
  * @generated from message credence.v1.UploadNetworkRequest
@@ -316,7 +373,7 @@ export type UploadNetworkRequest = Message<"credence.v1.UploadNetworkRequest"> &
  * Use `create(UploadNetworkRequestSchema)` to create a new message.
  */
 export const UploadNetworkRequestSchema: GenMessage<UploadNetworkRequest> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 7);
+  messageDesc(file_credence_v1_credence, 8);
 
 /**
  * @generated from message credence.v1.UploadNetworkResponse
@@ -335,7 +392,7 @@ export type UploadNetworkResponse = Message<"credence.v1.UploadNetworkResponse">
  * Use `create(UploadNetworkResponseSchema)` to create a new message.
  */
 export const UploadNetworkResponseSchema: GenMessage<UploadNetworkResponse> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 8);
+  messageDesc(file_credence_v1_credence, 9);
 
 /**
  * @generated from message credence.v1.DeleteNetworkRequest
@@ -354,7 +411,7 @@ export type DeleteNetworkRequest = Message<"credence.v1.DeleteNetworkRequest"> &
  * Use `create(DeleteNetworkRequestSchema)` to create a new message.
  */
 export const DeleteNetworkRequestSchema: GenMessage<DeleteNetworkRequest> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 9);
+  messageDesc(file_credence_v1_credence, 10);
 
 /**
  * @generated from message credence.v1.DeleteNetworkResponse
@@ -367,7 +424,7 @@ export type DeleteNetworkResponse = Message<"credence.v1.DeleteNetworkResponse">
  * Use `create(DeleteNetworkResponseSchema)` to create a new message.
  */
 export const DeleteNetworkResponseSchema: GenMessage<DeleteNetworkResponse> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 10);
+  messageDesc(file_credence_v1_credence, 11);
 
 /**
  * Findings on a network, by name.
@@ -396,7 +453,7 @@ export type Evidence = Message<"credence.v1.Evidence"> & {
  * Use `create(EvidenceSchema)` to create a new message.
  */
 export const EvidenceSchema: GenMessage<Evidence> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 11);
+  messageDesc(file_credence_v1_credence, 12);
 
 /**
  * A likelihood vector over a variable's states, in declaration order.
@@ -417,7 +474,7 @@ export type Likelihood = Message<"credence.v1.Likelihood"> & {
  * Use `create(LikelihoodSchema)` to create a new message.
  */
 export const LikelihoodSchema: GenMessage<Likelihood> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 12);
+  messageDesc(file_credence_v1_credence, 13);
 
 /**
  * Settings of the sampling engines; zero fields take the defaults.
@@ -480,7 +537,7 @@ export type SamplingOptions = Message<"credence.v1.SamplingOptions"> & {
  * Use `create(SamplingOptionsSchema)` to create a new message.
  */
 export const SamplingOptionsSchema: GenMessage<SamplingOptions> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 13);
+  messageDesc(file_credence_v1_credence, 14);
 
 /**
  * Error bars of one sampled posterior.
@@ -522,7 +579,7 @@ export type Uncertainty = Message<"credence.v1.Uncertainty"> & {
  * Use `create(UncertaintySchema)` to create a new message.
  */
 export const UncertaintySchema: GenMessage<Uncertainty> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 14);
+  messageDesc(file_credence_v1_credence, 15);
 
 /**
  * How a sampling run went.
@@ -578,7 +635,7 @@ export type SamplingSummary = Message<"credence.v1.SamplingSummary"> & {
  * Use `create(SamplingSummarySchema)` to create a new message.
  */
 export const SamplingSummarySchema: GenMessage<SamplingSummary> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 15);
+  messageDesc(file_credence_v1_credence, 16);
 
 /**
  * The posterior marginal of one variable.
@@ -613,7 +670,7 @@ export type Posterior = Message<"credence.v1.Posterior"> & {
  * Use `create(PosteriorSchema)` to create a new message.
  */
 export const PosteriorSchema: GenMessage<Posterior> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 16);
+  messageDesc(file_credence_v1_credence, 17);
 
 /**
  * What exactly produced an answer, so it can be reproduced.
@@ -648,7 +705,7 @@ export type Stamp = Message<"credence.v1.Stamp"> & {
  * Use `create(StampSchema)` to create a new message.
  */
 export const StampSchema: GenMessage<Stamp> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 17);
+  messageDesc(file_credence_v1_credence, 18);
 
 /**
  * @generated from message credence.v1.QueryRequest
@@ -710,7 +767,7 @@ export type QueryRequest = Message<"credence.v1.QueryRequest"> & {
  * Use `create(QueryRequestSchema)` to create a new message.
  */
 export const QueryRequestSchema: GenMessage<QueryRequest> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 18);
+  messageDesc(file_credence_v1_credence, 19);
 
 /**
  * @generated from message credence.v1.QueryResponse
@@ -764,7 +821,7 @@ export type QueryResponse = Message<"credence.v1.QueryResponse"> & {
  * Use `create(QueryResponseSchema)` to create a new message.
  */
 export const QueryResponseSchema: GenMessage<QueryResponse> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 19);
+  messageDesc(file_credence_v1_credence, 20);
 
 /**
  * @generated from message credence.v1.BatchQueryResponse
@@ -811,7 +868,7 @@ export type BatchQueryResponse = Message<"credence.v1.BatchQueryResponse"> & {
  * Use `create(BatchQueryResponseSchema)` to create a new message.
  */
 export const BatchQueryResponseSchema: GenMessage<BatchQueryResponse> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 20);
+  messageDesc(file_credence_v1_credence, 21);
 
 /**
  * A per-case failure inside a stream.
@@ -839,7 +896,7 @@ export type CaseError = Message<"credence.v1.CaseError"> & {
  * Use `create(CaseErrorSchema)` to create a new message.
  */
 export const CaseErrorSchema: GenMessage<CaseError> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 21);
+  messageDesc(file_credence_v1_credence, 22);
 
 /**
  * @generated from message credence.v1.CreateSessionRequest
@@ -865,7 +922,7 @@ export type CreateSessionRequest = Message<"credence.v1.CreateSessionRequest"> &
  * Use `create(CreateSessionRequestSchema)` to create a new message.
  */
 export const CreateSessionRequestSchema: GenMessage<CreateSessionRequest> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 22);
+  messageDesc(file_credence_v1_credence, 23);
 
 /**
  * An evidence session.
@@ -914,6 +971,28 @@ export type Session = Message<"credence.v1.Session"> & {
    * @generated from field: google.protobuf.Timestamp created = 6;
    */
   created?: Timestamp | undefined;
+
+  /**
+   * SHA-256 of the network version the session is bound to (see NetworkSummary.content_hash):
+   * fixed for the session's life, across restarts and replacements of the network.
+   *
+   * @generated from field: string network_hash = 7;
+   */
+  networkHash: string;
+
+  /**
+   * The name of the token that created it (empty without authentication).
+   *
+   * @generated from field: string owner = 8;
+   */
+  owner: string;
+
+  /**
+   * Token names it is shared with, to read ("*": every caller).
+   *
+   * @generated from field: repeated string readers = 9;
+   */
+  readers: string[];
 };
 
 /**
@@ -921,7 +1000,34 @@ export type Session = Message<"credence.v1.Session"> & {
  * Use `create(SessionSchema)` to create a new message.
  */
 export const SessionSchema: GenMessage<Session> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 23);
+  messageDesc(file_credence_v1_credence, 24);
+
+/**
+ * @generated from message credence.v1.ShareSessionRequest
+ */
+export type ShareSessionRequest = Message<"credence.v1.ShareSessionRequest"> & {
+  /**
+   * The session's id.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * Token names (1 to 64 letters, digits, '_', '-', '.' or '@'), or "*" for every caller; at
+   * most 100.
+   *
+   * @generated from field: repeated string readers = 2;
+   */
+  readers: string[];
+};
+
+/**
+ * Describes the message credence.v1.ShareSessionRequest.
+ * Use `create(ShareSessionRequestSchema)` to create a new message.
+ */
+export const ShareSessionRequestSchema: GenMessage<ShareSessionRequest> = /*@__PURE__*/
+  messageDesc(file_credence_v1_credence, 25);
 
 /**
  * @generated from message credence.v1.GetSessionRequest
@@ -940,7 +1046,7 @@ export type GetSessionRequest = Message<"credence.v1.GetSessionRequest"> & {
  * Use `create(GetSessionRequestSchema)` to create a new message.
  */
 export const GetSessionRequestSchema: GenMessage<GetSessionRequest> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 24);
+  messageDesc(file_credence_v1_credence, 26);
 
 /**
  * @generated from message credence.v1.ListSessionsRequest
@@ -966,7 +1072,7 @@ export type ListSessionsRequest = Message<"credence.v1.ListSessionsRequest"> & {
  * Use `create(ListSessionsRequestSchema)` to create a new message.
  */
 export const ListSessionsRequestSchema: GenMessage<ListSessionsRequest> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 25);
+  messageDesc(file_credence_v1_credence, 27);
 
 /**
  * @generated from message credence.v1.ListSessionsResponse
@@ -992,7 +1098,7 @@ export type ListSessionsResponse = Message<"credence.v1.ListSessionsResponse"> &
  * Use `create(ListSessionsResponseSchema)` to create a new message.
  */
 export const ListSessionsResponseSchema: GenMessage<ListSessionsResponse> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 26);
+  messageDesc(file_credence_v1_credence, 28);
 
 /**
  * @generated from message credence.v1.DeleteSessionRequest
@@ -1011,7 +1117,7 @@ export type DeleteSessionRequest = Message<"credence.v1.DeleteSessionRequest"> &
  * Use `create(DeleteSessionRequestSchema)` to create a new message.
  */
 export const DeleteSessionRequestSchema: GenMessage<DeleteSessionRequest> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 27);
+  messageDesc(file_credence_v1_credence, 29);
 
 /**
  * @generated from message credence.v1.DeleteSessionResponse
@@ -1024,7 +1130,7 @@ export type DeleteSessionResponse = Message<"credence.v1.DeleteSessionResponse">
  * Use `create(DeleteSessionResponseSchema)` to create a new message.
  */
 export const DeleteSessionResponseSchema: GenMessage<DeleteSessionResponse> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 28);
+  messageDesc(file_credence_v1_credence, 30);
 
 /**
  * One change to a session's evidence.
@@ -1067,7 +1173,7 @@ export type EvidenceChange = Message<"credence.v1.EvidenceChange"> & {
  * Use `create(EvidenceChangeSchema)` to create a new message.
  */
 export const EvidenceChangeSchema: GenMessage<EvidenceChange> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 29);
+  messageDesc(file_credence_v1_credence, 31);
 
 /**
  * A hard finding.
@@ -1095,7 +1201,7 @@ export type HardFinding = Message<"credence.v1.HardFinding"> & {
  * Use `create(HardFindingSchema)` to create a new message.
  */
 export const HardFindingSchema: GenMessage<HardFinding> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 30);
+  messageDesc(file_credence_v1_credence, 32);
 
 /**
  * A soft finding.
@@ -1123,7 +1229,7 @@ export type SoftFinding = Message<"credence.v1.SoftFinding"> & {
  * Use `create(SoftFindingSchema)` to create a new message.
  */
 export const SoftFindingSchema: GenMessage<SoftFinding> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 31);
+  messageDesc(file_credence_v1_credence, 33);
 
 /**
  * @generated from message credence.v1.UpdateEvidenceRequest
@@ -1178,7 +1284,7 @@ export type UpdateEvidenceRequest = Message<"credence.v1.UpdateEvidenceRequest">
  * Use `create(UpdateEvidenceRequestSchema)` to create a new message.
  */
 export const UpdateEvidenceRequestSchema: GenMessage<UpdateEvidenceRequest> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 32);
+  messageDesc(file_credence_v1_credence, 34);
 
 /**
  * @generated from message credence.v1.UpdateEvidenceResponse
@@ -1197,7 +1303,7 @@ export type UpdateEvidenceResponse = Message<"credence.v1.UpdateEvidenceResponse
  * Use `create(UpdateEvidenceResponseSchema)` to create a new message.
  */
 export const UpdateEvidenceResponseSchema: GenMessage<UpdateEvidenceResponse> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 33);
+  messageDesc(file_credence_v1_credence, 35);
 
 /**
  * One step of a session's history.
@@ -1253,7 +1359,7 @@ export type Revision = Message<"credence.v1.Revision"> & {
  * Use `create(RevisionSchema)` to create a new message.
  */
 export const RevisionSchema: GenMessage<Revision> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 34);
+  messageDesc(file_credence_v1_credence, 36);
 
 /**
  * @generated from message credence.v1.GetPosteriorsRequest
@@ -1307,7 +1413,7 @@ export type GetPosteriorsRequest = Message<"credence.v1.GetPosteriorsRequest"> &
  * Use `create(GetPosteriorsRequestSchema)` to create a new message.
  */
 export const GetPosteriorsRequestSchema: GenMessage<GetPosteriorsRequest> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 35);
+  messageDesc(file_credence_v1_credence, 37);
 
 /**
  * @generated from message credence.v1.GetHistoryRequest
@@ -1319,6 +1425,20 @@ export type GetHistoryRequest = Message<"credence.v1.GetHistoryRequest"> & {
    * @generated from field: string id = 1;
    */
   id: string;
+
+  /**
+   * Maximum revisions to return; 0 means 50, values above 500 are treated as 500.
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * The next_page_token of a previous response, or empty for the first page.
+   *
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
 };
 
 /**
@@ -1326,18 +1446,25 @@ export type GetHistoryRequest = Message<"credence.v1.GetHistoryRequest"> & {
  * Use `create(GetHistoryRequestSchema)` to create a new message.
  */
 export const GetHistoryRequestSchema: GenMessage<GetHistoryRequest> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 36);
+  messageDesc(file_credence_v1_credence, 38);
 
 /**
  * @generated from message credence.v1.GetHistoryResponse
  */
 export type GetHistoryResponse = Message<"credence.v1.GetHistoryResponse"> & {
   /**
-   * Oldest first.
+   * One page, oldest first.
    *
    * @generated from field: repeated credence.v1.Revision revisions = 1;
    */
   revisions: Revision[];
+
+  /**
+   * Pass as page_token to get the next page; empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
 };
 
 /**
@@ -1345,7 +1472,7 @@ export type GetHistoryResponse = Message<"credence.v1.GetHistoryResponse"> & {
  * Use `create(GetHistoryResponseSchema)` to create a new message.
  */
 export const GetHistoryResponseSchema: GenMessage<GetHistoryResponse> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 37);
+  messageDesc(file_credence_v1_credence, 39);
 
 /**
  * @generated from message credence.v1.WatchRequest
@@ -1371,7 +1498,7 @@ export type WatchRequest = Message<"credence.v1.WatchRequest"> & {
  * Use `create(WatchRequestSchema)` to create a new message.
  */
 export const WatchRequestSchema: GenMessage<WatchRequest> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 38);
+  messageDesc(file_credence_v1_credence, 40);
 
 /**
  * @generated from message credence.v1.WatchResponse
@@ -1404,7 +1531,7 @@ export type WatchResponse = Message<"credence.v1.WatchResponse"> & {
  * Use `create(WatchResponseSchema)` to create a new message.
  */
 export const WatchResponseSchema: GenMessage<WatchResponse> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 39);
+  messageDesc(file_credence_v1_credence, 41);
 
 /**
  * Where an analysis takes its network and evidence from.
@@ -1439,7 +1566,7 @@ export type EvidenceContext = Message<"credence.v1.EvidenceContext"> & {
  * Use `create(EvidenceContextSchema)` to create a new message.
  */
 export const EvidenceContextSchema: GenMessage<EvidenceContext> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 40);
+  messageDesc(file_credence_v1_credence, 42);
 
 /**
  * A network and evidence given in the request.
@@ -1467,7 +1594,7 @@ export type StatelessEvidence = Message<"credence.v1.StatelessEvidence"> & {
  * Use `create(StatelessEvidenceSchema)` to create a new message.
  */
 export const StatelessEvidenceSchema: GenMessage<StatelessEvidence> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 41);
+  messageDesc(file_credence_v1_credence, 43);
 
 /**
  * A session's evidence.
@@ -1502,7 +1629,7 @@ export type SessionEvidence = Message<"credence.v1.SessionEvidence"> & {
  * Use `create(SessionEvidenceSchema)` to create a new message.
  */
 export const SessionEvidenceSchema: GenMessage<SessionEvidence> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 42);
+  messageDesc(file_credence_v1_credence, 44);
 
 /**
  * One variable in one state.
@@ -1530,7 +1657,7 @@ export type Assignment = Message<"credence.v1.Assignment"> & {
  * Use `create(AssignmentSchema)` to create a new message.
  */
 export const AssignmentSchema: GenMessage<Assignment> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 43);
+  messageDesc(file_credence_v1_credence, 45);
 
 /**
  * @generated from message credence.v1.MpeRequest
@@ -1556,7 +1683,7 @@ export type MpeRequest = Message<"credence.v1.MpeRequest"> & {
  * Use `create(MpeRequestSchema)` to create a new message.
  */
 export const MpeRequestSchema: GenMessage<MpeRequest> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 44);
+  messageDesc(file_credence_v1_credence, 46);
 
 /**
  * @generated from message credence.v1.MpeResponse
@@ -1589,7 +1716,7 @@ export type MpeResponse = Message<"credence.v1.MpeResponse"> & {
  * Use `create(MpeResponseSchema)` to create a new message.
  */
 export const MpeResponseSchema: GenMessage<MpeResponse> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 45);
+  messageDesc(file_credence_v1_credence, 47);
 
 /**
  * @generated from message credence.v1.JointPosteriorRequest
@@ -1615,7 +1742,7 @@ export type JointPosteriorRequest = Message<"credence.v1.JointPosteriorRequest">
  * Use `create(JointPosteriorRequestSchema)` to create a new message.
  */
 export const JointPosteriorRequestSchema: GenMessage<JointPosteriorRequest> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 46);
+  messageDesc(file_credence_v1_credence, 48);
 
 /**
  * One cell of a joint table.
@@ -1643,7 +1770,7 @@ export type JointEntry = Message<"credence.v1.JointEntry"> & {
  * Use `create(JointEntrySchema)` to create a new message.
  */
 export const JointEntrySchema: GenMessage<JointEntry> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 47);
+  messageDesc(file_credence_v1_credence, 49);
 
 /**
  * @generated from message credence.v1.JointPosteriorResponse
@@ -1669,7 +1796,7 @@ export type JointPosteriorResponse = Message<"credence.v1.JointPosteriorResponse
  * Use `create(JointPosteriorResponseSchema)` to create a new message.
  */
 export const JointPosteriorResponseSchema: GenMessage<JointPosteriorResponse> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 48);
+  messageDesc(file_credence_v1_credence, 50);
 
 /**
  * @generated from message credence.v1.InterveneRequest
@@ -1702,7 +1829,7 @@ export type InterveneRequest = Message<"credence.v1.InterveneRequest"> & {
  * Use `create(InterveneRequestSchema)` to create a new message.
  */
 export const InterveneRequestSchema: GenMessage<InterveneRequest> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 49);
+  messageDesc(file_credence_v1_credence, 51);
 
 /**
  * @generated from message credence.v1.InterveneResponse
@@ -1735,7 +1862,7 @@ export type InterveneResponse = Message<"credence.v1.InterveneResponse"> & {
  * Use `create(InterveneResponseSchema)` to create a new message.
  */
 export const InterveneResponseSchema: GenMessage<InterveneResponse> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 50);
+  messageDesc(file_credence_v1_credence, 52);
 
 /**
  * @generated from message credence.v1.ValueOfInformationRequest
@@ -1768,7 +1895,7 @@ export type ValueOfInformationRequest = Message<"credence.v1.ValueOfInformationR
  * Use `create(ValueOfInformationRequestSchema)` to create a new message.
  */
 export const ValueOfInformationRequestSchema: GenMessage<ValueOfInformationRequest> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 51);
+  messageDesc(file_credence_v1_credence, 53);
 
 /**
  * How much observing a variable would tell about the target.
@@ -1796,7 +1923,7 @@ export type Information = Message<"credence.v1.Information"> & {
  * Use `create(InformationSchema)` to create a new message.
  */
 export const InformationSchema: GenMessage<Information> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 52);
+  messageDesc(file_credence_v1_credence, 54);
 
 /**
  * @generated from message credence.v1.ValueOfInformationResponse
@@ -1829,7 +1956,7 @@ export type ValueOfInformationResponse = Message<"credence.v1.ValueOfInformation
  * Use `create(ValueOfInformationResponseSchema)` to create a new message.
  */
 export const ValueOfInformationResponseSchema: GenMessage<ValueOfInformationResponse> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 53);
+  messageDesc(file_credence_v1_credence, 55);
 
 /**
  * @generated from message credence.v1.ExplainRequest
@@ -1855,7 +1982,7 @@ export type ExplainRequest = Message<"credence.v1.ExplainRequest"> & {
  * Use `create(ExplainRequestSchema)` to create a new message.
  */
 export const ExplainRequestSchema: GenMessage<ExplainRequest> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 54);
+  messageDesc(file_credence_v1_credence, 56);
 
 /**
  * One evidence item's impact on the target.
@@ -1932,7 +2059,7 @@ export type EvidenceImpact = Message<"credence.v1.EvidenceImpact"> & {
  * Use `create(EvidenceImpactSchema)` to create a new message.
  */
 export const EvidenceImpactSchema: GenMessage<EvidenceImpact> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 55);
+  messageDesc(file_credence_v1_credence, 57);
 
 /**
  * @generated from message credence.v1.ExplainResponse
@@ -2000,7 +2127,7 @@ export type ExplainResponse = Message<"credence.v1.ExplainResponse"> & {
  * Use `create(ExplainResponseSchema)` to create a new message.
  */
 export const ExplainResponseSchema: GenMessage<ExplainResponse> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 56);
+  messageDesc(file_credence_v1_credence, 58);
 
 /**
  * @generated from message credence.v1.SensitivityRequest
@@ -2040,7 +2167,7 @@ export type SensitivityRequest = Message<"credence.v1.SensitivityRequest"> & {
  * Use `create(SensitivityRequestSchema)` to create a new message.
  */
 export const SensitivityRequestSchema: GenMessage<SensitivityRequest> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 57);
+  messageDesc(file_credence_v1_credence, 59);
 
 /**
  * The derivative of the target probability with respect to one CPT entry.
@@ -2089,7 +2216,7 @@ export type ParameterSensitivity = Message<"credence.v1.ParameterSensitivity"> &
  * Use `create(ParameterSensitivitySchema)` to create a new message.
  */
 export const ParameterSensitivitySchema: GenMessage<ParameterSensitivity> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 58);
+  messageDesc(file_credence_v1_credence, 60);
 
 /**
  * @generated from message credence.v1.SensitivityResponse
@@ -2129,7 +2256,7 @@ export type SensitivityResponse = Message<"credence.v1.SensitivityResponse"> & {
  * Use `create(SensitivityResponseSchema)` to create a new message.
  */
 export const SensitivityResponseSchema: GenMessage<SensitivityResponse> = /*@__PURE__*/
-  messageDesc(file_credence_v1_credence, 59);
+  messageDesc(file_credence_v1_credence, 61);
 
 /**
  * Network file formats.
@@ -2138,7 +2265,9 @@ export const SensitivityResponseSchema: GenMessage<SensitivityResponse> = /*@__P
  */
 export enum NetworkFormat {
   /**
-   * Decide from the content (XML if it starts with '<', else BIF).
+   * Decide from the content: XML with a <smile> root is XDSL, other XML is XMLBIF, text whose
+   * first word (after % comments) is `net`, `node` or `class` is Hugin NET, `BAYES` or `MARKOV`
+   * is UAI, the rest BIF.
    *
    * @generated from enum value: NETWORK_FORMAT_UNSPECIFIED = 0;
    */
@@ -2157,6 +2286,27 @@ export enum NetworkFormat {
    * @generated from enum value: NETWORK_FORMAT_XMLBIF = 2;
    */
   XMLBIF = 2,
+
+  /**
+   * The Hugin NET language.
+   *
+   * @generated from enum value: NETWORK_FORMAT_NET = 3;
+   */
+  NET = 3,
+
+  /**
+   * GeNIe's XDSL.
+   *
+   * @generated from enum value: NETWORK_FORMAT_XDSL = 4;
+   */
+  XDSL = 4,
+
+  /**
+   * The UAI competition format (BAYES networks; variables are named v0, v1, ...).
+   *
+   * @generated from enum value: NETWORK_FORMAT_UAI = 5;
+   */
+  UAI = 5,
 }
 
 /**
@@ -2261,9 +2411,11 @@ export const NetworkService: GenService<{
     output: typeof GetNetworkResponseSchema;
   },
   /**
-   * Validates a BIF or XMLBIF text and stores it in the server's networks directory (atomically,
-   * so a restart keeps it). Errors: INVALID_ARGUMENT (malformed, with line:col), ALREADY_EXISTS,
-   * RESOURCE_EXHAUSTED (junction tree over the server's memory budget, with the estimate).
+   * Validates a BIF or XMLBIF text and stores it in the server's data directory (atomically,
+   * so a restart keeps it). Needs the networks scope. Errors: INVALID_ARGUMENT (malformed, with
+   * line:col), ALREADY_EXISTS, PERMISSION_DENIED (the name is an operator's network, or another
+   * caller's upload), RESOURCE_EXHAUSTED (junction tree over the server's memory budget, with the
+   * estimate). Replacing a network makes a new version: sessions open on the old one keep it.
    *
    * @generated from rpc credence.v1.NetworkService.UploadNetwork
    */
@@ -2273,7 +2425,8 @@ export const NetworkService: GenService<{
     output: typeof UploadNetworkResponseSchema;
   },
   /**
-   * Removes a network and its file. Sessions already open on it keep working until deleted.
+   * Removes an uploaded network (by its uploader or an admin; operator networks are read-only:
+   * PERMISSION_DENIED). Sessions already open on it keep their version.
    *
    * @generated from rpc credence.v1.NetworkService.DeleteNetwork
    */
@@ -2351,6 +2504,17 @@ export const SessionService: GenService<{
     output: typeof ListSessionsResponseSchema;
   },
   /**
+   * Shares a session with other token names, to read (get, history, posteriors, watch, analyses);
+   * replaces the previous list, so an empty list unshares. Only its owner or an admin.
+   *
+   * @generated from rpc credence.v1.SessionService.ShareSession
+   */
+  shareSession: {
+    methodKind: "unary";
+    input: typeof ShareSessionRequestSchema;
+    output: typeof SessionSchema;
+  },
+  /**
    * Ends a session.
    *
    * @generated from rpc credence.v1.SessionService.DeleteSession
@@ -2383,7 +2547,7 @@ export const SessionService: GenService<{
     output: typeof QueryResponseSchema;
   },
   /**
-   * Every revision with its changes, oldest first.
+   * Revisions with their changes, oldest first, a page at a time.
    *
    * @generated from rpc credence.v1.SessionService.GetHistory
    */
