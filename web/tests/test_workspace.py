@@ -65,6 +65,16 @@ def thousand_node_network(path: Path, n_nodes: int = 1000, seed: int = 7) -> Non
     path.write_text("\n".join(lines) + "\n")
 
 
+# A Hugin NET file whose positions put the child above and left of its parent, the opposite of
+# what a layered layout would do, so the picture shows whose positions it used.
+DRAWN_NET = """net { node_size = (80 40); }
+node cause { states = ("no" "yes"); position = (400 300); label = "Cause"; }
+node effect { states = ("no" "yes"); position = (100 50); }
+potential (cause) { data = (0.7 0.3); }
+potential (effect | cause) { data = ((0.9 0.1) (0.2 0.8)); }
+"""
+
+
 class Server:
     """`credence serve` on an ephemeral port, stopped with SIGTERM."""
 
@@ -91,6 +101,8 @@ class Server:
     def stop(self):
         self.process.terminate()
         self.process.wait(timeout=30)
+        self.out.close()
+        os.unlink(self.out.name)
         shutil.rmtree(self.data, ignore_errors=True)
 
 
@@ -111,6 +123,7 @@ class WorkspaceTest(unittest.TestCase):
         for bif in (ROOT / "networks").glob("*.bif"):
             shutil.copy(bif, cls.networks)
         thousand_node_network(cls.networks / "big1000.bif")
+        (cls.networks / "drawn.net").write_text(DRAWN_NET)
         cls.server = Server(cls.networks)
         cls.playwright = sync_playwright().start()
         cls.browser = cls.playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -305,6 +318,13 @@ class WorkspaceTest(unittest.TestCase):
             self.assert_matches_cli("asia", {})
         finally:
             guarded.stop()
+
+    def test_positions_from_the_file_draw_the_picture(self):
+        self.open("network=drawn")
+        box = lambda name: self.page.locator(f'.node[data-node="{name}"]').bounding_box()
+        cause, effect = box("cause"), box("effect")
+        self.assertLess(effect["y"], cause["y"], "the file puts effect above cause")
+        self.assertLess(effect["x"], cause["x"], "and to its left")
 
     def test_a_thousand_node_network_renders(self):
         started = time.time()
