@@ -60,7 +60,8 @@ enum Command {
     Info(info::InfoArgs),
     /// Apply dated evidence items one by one and show how a target's posterior moves.
     Timeline(timeline::TimelineArgs),
-    /// Serve networks over gRPC: queries, batch streams and evidence sessions.
+    /// Serve networks over gRPC (queries, batch streams, evidence sessions, analyses) and the
+    /// browser workspace on the same port: open http://ADDRESS/ once it listens.
     Serve(serve::ServeArgs),
     /// The most probable joint state of all unobserved variables (MPE), or of a subset (MAP).
     Mpe(mpe::MpeArgs),

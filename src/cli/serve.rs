@@ -204,6 +204,8 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         }
         // Scripts and tests read this line to find the port.
         println!("listening on {address}");
+        let scheme = if config.tls.is_some() { "https" } else { "http" };
+        tracing::info!("the browser workspace is at {scheme}://{address}/");
         let grace = std::time::Duration::from_secs_f64(args.shutdown_grace.max(0.0));
         service::serve(listener, shared, termination(), grace).await?;
         tracing::info!("stopped");
