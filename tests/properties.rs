@@ -83,3 +83,115 @@ proptest! {
         }
     }
 }
+
+/// Issue 18, point 4: likelihoods of extreme magnitude, alone and beside hard findings, give
+/// every engine finite marginals that sum to 1 and a finite `ln P(e)`, or the engine's error
+/// for impossible evidence; the exact engines agree with enumeration, and no sampler answers
+/// evidence the exact engines call impossible.
+mod extreme_likelihoods {
+    use super::*;
+    use credence::infer::{Sampler, SamplingConfig, SamplingMethod};
+
+    fn extreme() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            Just(0.0),
+            Just(1e-60),
+            Just(1e-30),
+            Just(1.0),
+            Just(1e30),
+            Just(1e300),
+            Just(f64::MAX),
+            Just(f64::MIN_POSITIVE),
+        ]
+    }
+
+    fn extreme_picks() -> impl Strategy<Value = Picks> {
+        proptest::collection::vec(
+            (
+                0usize..6,
+                0usize..3,
+                any::<bool>(),
+                proptest::collection::vec(extreme(), 1..4),
+            ),
+            0..5,
+        )
+    }
+
+    fn finite_and_normalised(what: &str, p: &credence::Posteriors) -> Result<(), TestCaseError> {
+        prop_assert!(
+            p.ln_p_evidence().is_finite(),
+            "{}: ln P(e) = {}",
+            what,
+            p.ln_p_evidence()
+        );
+        for (var, marginal) in p.iter() {
+            prop_assert!(
+                marginal.iter().all(|v| v.is_finite() && *v >= 0.0),
+                "{}: {} {:?}",
+                what,
+                var,
+                marginal
+            );
+            let sum: f64 = marginal.iter().sum();
+            prop_assert!(
+                (sum - 1.0).abs() < 1e-9,
+                "{}: {} sums to {}",
+                what,
+                var,
+                sum
+            );
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn every_engine_is_finite_or_says_impossible(spec in random::spec(6, 3), picks in extreme_picks()) {
+            let network = Arc::new(build(&spec));
+            let evidence = evidence_for(&network, &picks);
+            let oracle = Enumeration::new(network.clone()).unwrap().posteriors(&evidence, &[]);
+            let jt = JunctionTree::compile(network.clone(), &Budget::default()).unwrap();
+            let ve = VariableElimination::new(network.clone());
+            for engine in [&jt as &dyn InferenceEngine, &ve] {
+                let got = engine.posteriors(&evidence, &[]);
+                match (&oracle, &got) {
+                    (Ok(expected), Ok(got)) => {
+                        finite_and_normalised(engine.kind().as_str(), got)?;
+                        finite_and_normalised("enum", expected)?;
+                        let scale = expected.ln_p_evidence().abs().max(1.0);
+                        prop_assert!((expected.ln_p_evidence() - got.ln_p_evidence()).abs() < 1e-9 * scale,
+                            "{}: ln P(e) {} vs {}", engine.kind(), got.ln_p_evidence(), expected.ln_p_evidence());
+                        for ((_, want), (_, have)) in expected.iter().zip(got.iter()) {
+                            for (a, b) in want.iter().zip(have) {
+                                prop_assert!((a - b).abs() < 1e-9, "{}: {:?} vs {:?}", engine.kind(), have, want);
+                            }
+                        }
+                    }
+                    (Err(InferenceError::ImpossibleEvidence { .. }), Err(InferenceError::ImpossibleEvidence { .. })) => {}
+                    (expected, got) => prop_assert!(false, "{}: {:?} vs enum {:?}", engine.kind(), got, expected),
+                }
+            }
+            let config = SamplingConfig {
+                n_samples: 2000,
+                n_chains: 2,
+                burn_in: 20,
+                ..SamplingConfig::default()
+            };
+            for method in [
+                SamplingMethod::LikelihoodWeighting,
+                SamplingMethod::Rejection,
+                SamplingMethod::Epis,
+                SamplingMethod::Gibbs,
+            ] {
+                let sampler = Sampler::new(network.clone(), method, config.clone()).unwrap();
+                match (sampler.posteriors(&evidence, &[]), &oracle) {
+                    (Ok(got), Ok(_)) => finite_and_normalised(&format!("{method:?}"), &got)?,
+                    (Ok(got), Err(_)) => prop_assert!(false, "{:?} answered impossible evidence: {:?}", method, got),
+                    (Err(InferenceError::NoWeight { .. } | InferenceError::ChainStuck { .. }), _) => {}
+                    (Err(other), _) => prop_assert!(false, "{:?}: {:?}", method, other),
+                }
+            }
+        }
+    }
+}

@@ -50,8 +50,8 @@ pub(super) fn evidence_factors(
         if Some(var) != skip {
             raw.push(Factor::from_cpt(network, var));
         }
-        if let Some(likelihood) = evidence.soft().get(&var) {
-            raw.push(Factor::unary(var, likelihood.clone()));
+        if let Some(likelihood) = evidence.soft_likelihood(var) {
+            raw.push(Factor::unary(var, likelihood.to_vec()));
         }
         if let Some(state) = evidence.hard_state(var)
             && keep.contains(&var)
@@ -62,7 +62,8 @@ pub(super) fn evidence_factors(
         }
     }
     let mut factors = Vec::with_capacity(raw.len());
-    let mut ln_constant = 0.0;
+    // The soft evidence was rescaled to a largest entry of 1.
+    let mut ln_constant = evidence.ln_soft_scale();
     for mut factor in raw {
         for var in factor.vars().to_vec() {
             if let Some(state) = evidence.hard_state(var)

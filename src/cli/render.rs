@@ -53,18 +53,16 @@ pub fn distribution_object(network: &Network, var: VarId, distribution: &[f64]) 
 /// `{PARENT: STATE}` for parent configuration number `configuration` of `var`'s CPT (last
 /// parent fastest).
 pub fn configuration_object(network: &Network, var: VarId, configuration: usize) -> Value {
-    let mut rest = configuration;
-    let mut parts = Vec::new();
-    for &parent in network.parents(var).iter().rev() {
-        let variable = network.variable(parent);
-        parts.push((
-            variable.name().to_string(),
-            variable.states()[rest % variable.cardinality()].clone(),
-        ));
-        rest /= variable.cardinality();
-    }
-    parts.reverse();
-    Value::Object(parts.into_iter().map(|(k, v)| (k, json!(v))).collect())
+    Value::Object(
+        network
+            .configuration_states(var, configuration)
+            .into_iter()
+            .map(|(parent, state)| {
+                let variable = network.variable(parent);
+                (variable.name().to_string(), json!(variable.states()[state]))
+            })
+            .collect(),
+    )
 }
 
 /// One finding on `var` as text: `VAR=STATE`, `VAR~[L1, L2]`, or both.

@@ -77,7 +77,7 @@ impl Enumeration {
         let n = network.n_variables();
         let likelihoods: Vec<Option<Vec<f64>>> = network
             .variable_ids()
-            .map(|v| evidence.likelihood(v, network.cardinality(v)))
+            .map(|v| evidence.likelihood_rescaled(v, network.cardinality(v)))
             .collect();
         let mut sums: Vec<Vec<f64>> = network
             .variable_ids()
@@ -142,6 +142,10 @@ fn finish(
             (v, marginal)
         })
         .collect();
-    let ln_p_evidence = if evidence.is_empty() { 0.0 } else { total.ln() };
+    let ln_p_evidence = if evidence.is_empty() {
+        0.0
+    } else {
+        total.ln() + evidence.ln_soft_scale()
+    };
     Ok(Posteriors::new(ln_p_evidence, marginals))
 }

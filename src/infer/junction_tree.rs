@@ -1015,7 +1015,7 @@ impl JunctionTree {
             evidence_below[*c] = true;
             match observed[var.index()] {
                 Some(state) => {
-                    if let Some(likelihood) = evidence.soft().get(&var) {
+                    if let Some(likelihood) = evidence.soft_likelihood(var) {
                         let weight = likelihood[state];
                         if weight <= 0.0 {
                             return Err(impossible(network, evidence));
@@ -1025,7 +1025,7 @@ impl JunctionTree {
                 }
                 None => {
                     let likelihood = evidence
-                        .likelihood(var, network.cardinality(var))
+                        .likelihood_rescaled(var, network.cardinality(var))
                         .expect("var has a finding");
                     let projection = self.projection(&views, *c, compiled, &[var], &observed);
                     let range = table(*c);
@@ -1180,7 +1180,7 @@ impl JunctionTree {
         if z_root <= 0.0 || !z_root.is_finite() {
             return Err(impossible(network, evidence));
         }
-        ln_p_evidence += z_root.ln();
+        ln_p_evidence += z_root.ln() + evidence.ln_soft_scale();
         if evidence.is_empty() {
             // Exactly: rounding in the normalisers would otherwise leave ~1e-16.
             ln_p_evidence = 0.0;

@@ -160,7 +160,7 @@ impl VariableElimination {
         for var in network.variable_ids().filter(|v| relevant[v.index()]) {
             let mut factor = Factor::from_cpt(network, var);
             let mut touched = false;
-            if let Some(likelihood) = evidence.soft().get(&var) {
+            if let Some(likelihood) = evidence.soft_likelihood(var) {
                 factor.multiply_unary(var, likelihood);
                 touched = true;
             }
@@ -282,6 +282,9 @@ impl VariableElimination {
                 (var, marginal)
             })
             .collect();
-        Ok(Posteriors::new(ln_p_evidence, marginals))
+        Ok(Posteriors::new(
+            ln_p_evidence + evidence.ln_soft_scale(),
+            marginals,
+        ))
     }
 }

@@ -322,6 +322,28 @@ impl Network {
     pub fn describe_configuration(&self, var: VarId, configuration: usize) -> String {
         describe_configuration(&self.variables, self.parents(var), configuration)
     }
+
+    /// The parents' states in parent configuration number `configuration` of `var`'s CPT, in
+    /// declared parent order (the row-major layout: last parent fastest).
+    pub fn configuration_states(&self, var: VarId, configuration: usize) -> Vec<(VarId, usize)> {
+        configuration_states(&self.variables, self.parents(var), configuration)
+    }
+}
+
+/// The one decoding of a parent configuration number into the parents' states.
+fn configuration_states(
+    variables: &[Variable],
+    parents: &[VarId],
+    configuration: usize,
+) -> Vec<(VarId, usize)> {
+    let mut rest = configuration;
+    let mut states = vec![(VarId::new(0), 0); parents.len()];
+    for (slot, &parent) in states.iter_mut().zip(parents).rev() {
+        let card = variables[parent.index()].cardinality();
+        *slot = (parent, rest % card);
+        rest /= card;
+    }
+    states
 }
 
 /// Formats parent configuration number `configuration` (last parent fastest).
@@ -333,14 +355,13 @@ fn describe_configuration(
     if parents.is_empty() {
         return "(no parents)".to_string();
     }
-    let mut rest = configuration;
-    let mut parts = vec![String::new(); parents.len()];
-    for (slot, &parent) in parts.iter_mut().zip(parents).rev() {
-        let variable = &variables[parent.index()];
-        let state = rest % variable.cardinality();
-        rest /= variable.cardinality();
-        *slot = format!("{}={}", variable.name, variable.states[state]);
-    }
+    let parts: Vec<String> = configuration_states(variables, parents, configuration)
+        .into_iter()
+        .map(|(parent, state)| {
+            let variable = &variables[parent.index()];
+            format!("{}={}", variable.name, variable.states[state])
+        })
+        .collect();
     format!("({})", parts.join(", "))
 }
 

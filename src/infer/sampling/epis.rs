@@ -203,7 +203,7 @@ pub(crate) fn proposal(
         .map(|var| {
             let card = network.node(var).card;
             evidence
-                .likelihood(VarId::new(var), card)
+                .likelihood_rescaled(VarId::new(var), card)
                 .unwrap_or_else(|| vec![1.0; card])
         })
         .collect();
@@ -231,7 +231,9 @@ pub(crate) fn proposal(
                 return Draw::Fixed(state as u32);
             }
             let lambda = &lambdas[var];
-            let has_finding = evidence.likelihood(VarId::new(var), node.card).is_some();
+            let has_finding = evidence
+                .likelihood_rescaled(VarId::new(var), node.card)
+                .is_some();
             if !has_finding && lambda.iter().all(|&l| l == lambda[0]) {
                 // Evidence does not reach this variable: the prior is the exact conditional.
                 return Draw::Free;

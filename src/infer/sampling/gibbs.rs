@@ -575,7 +575,7 @@ pub(crate) fn run(
     let pilot = pilot(sampler, evidence, layout, run)?;
     let (blocks, notes) = make_blocks(&sampler.compiled, &sampler.network, evidence);
     let local: Vec<Option<Vec<f64>>> = (0..sampler.compiled.n_variables())
-        .map(|v| evidence.soft().get(&VarId::new(v)).cloned())
+        .map(|v| evidence.soft_likelihood(VarId::new(v)).map(<[f64]>::to_vec))
         .collect();
     let context = Context {
         network: &sampler.compiled,
@@ -656,7 +656,7 @@ pub(crate) fn run(
         EngineKind::Gibbs,
         layout,
         summary.estimates,
-        pilot.ln_p_evidence,
+        pilot.ln_p_evidence + evidence.ln_soft_scale(),
         SamplingStats {
             uncertainty: Vec::new(),
             n_samples: kept * config.n_chains as u64,

@@ -21,7 +21,7 @@ pub(crate) fn proposal(network: &CompiledNetwork, evidence: &Evidence) -> Propos
         .iter()
         .map(|node| {
             let var = VarId::new(node.var);
-            let Some(likelihood) = evidence.likelihood(var, node.card) else {
+            let Some(likelihood) = evidence.likelihood_rescaled(var, node.card) else {
                 return Draw::Free;
             };
             let range = node.cpt_offset..node.cpt_offset + network.cpt_len(node);

@@ -529,7 +529,7 @@ impl Sampler {
             engine,
             layout,
             estimates,
-            total.ln_mean_weight() + ln_offset,
+            total.ln_mean_weight() + ln_offset + evidence.ln_soft_scale(),
             SamplingStats {
                 uncertainty: Vec::new(),
                 n_samples: total.n_drawn,

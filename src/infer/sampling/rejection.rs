@@ -21,7 +21,7 @@ pub(crate) fn proposal(network: &CompiledNetwork, evidence: &Evidence) -> (Propo
         .iter()
         .map(|node| {
             let var = VarId::new(node.var);
-            let soft = evidence.soft().get(&var);
+            let soft = evidence.soft_likelihood(var);
             match (evidence.hard_state(var), soft) {
                 (None, None) => Draw::Free,
                 (Some(state), soft) => {
