@@ -275,12 +275,13 @@ fn read_genie(
         else {
             continue;
         };
-        if let Some(name) = child(node, "name").and_then(|n| n.text()) {
-            if name != builder.variable(var).name() {
-                let mut properties = builder.variable(var).properties().to_vec();
-                properties.insert(0, format!("label = {}", super::net_quoted(name)));
-                builder.set_variable_properties(var, properties);
-            }
+        if let Some(name) = child(node, "name")
+            .and_then(|n| n.text())
+            .filter(|name| *name != builder.variable(var).name())
+        {
+            let mut properties = builder.variable(var).properties().to_vec();
+            properties.insert(0, format!("label = {}", super::net_quoted(name)));
+            builder.set_variable_properties(var, properties);
         }
         if let Some(element) = child(node, "position") {
             let numbers = words(element)
