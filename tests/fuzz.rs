@@ -14,7 +14,7 @@
 //! a reader, or that probe a limit); a new finding is added there as a file.
 
 use cap::Cap;
-use credence::io::{read_bif, read_network, read_xmlbif, write_bif, write_xmlbif};
+use credence::io::{Format, read_bif, read_network, read_xmlbif, write_bif, write_xmlbif};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestRunner};
 use std::alloc::System;
@@ -231,6 +231,22 @@ const DICTIONARY: &[&str] = &[
     "<!DOCTYPE a [<!ENTITY e \"x\">]>",
     "&e;",
     "<?xml version=\"1.0\"?>",
+    "%",
+    "node",
+    "potential",
+    "data",
+    "states",
+    "=",
+    "experience",
+    "decision",
+    "<cpt id=\"a\">",
+    "<state id=\"s\" />",
+    "<parents>",
+    "<probabilities>",
+    "<deterministic id=\"d\">",
+    "<resultingstates>",
+    "BAYES",
+    "MARKOV",
 ];
 
 #[derive(Clone, Debug)]
@@ -456,4 +472,79 @@ fn regression_corpus() {
         }
     }
     eprintln!("fuzz corpus: {} files", names.len());
+}
+
+/// The readers added with the formats: whatever they accept writes back in the same format
+/// (or is refused by the writer with an error) and re-reads to the same network.
+fn check_format(format: Format, text: &str, tally: &Tally) -> Result<(), TestCaseError> {
+    let started = Instant::now();
+    let result = format.read(text, &format!("fuzz.{}", format.extension()));
+    tally.runs.fetch_add(1, Ordering::Relaxed);
+    tally
+        .slowest_us
+        .fetch_max(started.elapsed().as_micros() as usize, Ordering::Relaxed);
+    match result {
+        Err(error) => {
+            let message = error.to_string();
+            prop_assert!(!message.is_empty());
+            prop_assert!(
+                !message.contains('\n'),
+                "the message is not one line: {message:?}"
+            );
+        }
+        Ok(network) => {
+            tally.accepted.fetch_add(1, Ordering::Relaxed);
+            let Ok(written) = format.write(&network) else {
+                return Ok(());
+            };
+            let again = format
+                .read(&written, "again")
+                .map_err(|e| TestCaseError::fail(format!("accepted, but does not re-read: {e}")))?;
+            prop_assert_eq!(format.write(&again).ok(), Some(written));
+        }
+    }
+    Ok(())
+}
+
+fn run_format(format: Format, tally: &'static Tally) {
+    cap_allocation();
+    let seeds: Vec<String> = ["asia", "alarm", "child"]
+        .iter()
+        .map(|name| {
+            let text = std::fs::read_to_string(repo().join(format!("networks/{name}.bif")))
+                .expect("bundled network");
+            format.write(&read_bif(&text, name).unwrap()).unwrap()
+        })
+        .collect();
+    let strategy = (0..seeds.len(), proptest::collection::vec(mutation(), 1..4));
+    runner()
+        .run(&strategy, |(seed, mutations)| {
+            check_format(format, &mutate(&seeds[seed], &mutations), tally)
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    runner()
+        .run(&proptest::collection::vec(any::<u8>(), 0..2048), |bytes| {
+            check_format(format, &String::from_utf8_lossy(&bytes), tally)
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    tally.report();
+}
+
+static NET_MUTATED: Tally = Tally::new("net-mutated-and-bytes");
+static XDSL_MUTATED: Tally = Tally::new("xdsl-mutated-and-bytes");
+static UAI_MUTATED: Tally = Tally::new("uai-mutated-and-bytes");
+
+#[test]
+fn net_reader_survives_mutated_networks() {
+    run_format(Format::Net, &NET_MUTATED);
+}
+
+#[test]
+fn xdsl_reader_survives_mutated_networks() {
+    run_format(Format::Xdsl, &XDSL_MUTATED);
+}
+
+#[test]
+fn uai_reader_survives_mutated_networks() {
+    run_format(Format::Uai, &UAI_MUTATED);
 }

@@ -245,10 +245,6 @@ impl<'a> Parser<'a> {
                             self.next();
                             return Ok(Value::List(items, token));
                         }
-                        // GeNIe and pyAgrum separate some lists with commas.
-                        Kind::Punct(',') => {
-                            self.next();
-                        }
                         _ => items.push(self.value(depth + 1)?),
                     }
                 }

@@ -7,9 +7,10 @@
 //! property) and rectangle (its centre is kept as the node's position). `<property id="k">v`
 //! elements are kept as `k = v` properties.
 //!
-//! Refused, naming the node and its kind: `decision`, `utility`, `mau`, `equation`,
-//! `noisyadder` and `noisymax` (canonical models whose expansion Credence does not do yet:
-//! GeNIe can turn such a node into a `cpt` before export) and any other node element.
+//! Refused, naming the node and its kind: `decision`, `utility`, `mau`, `equation` and any
+//! other node element; `noisymax` and `noisyadder` too, since their expansion into a table is
+//! not implemented (SMILE's exact parameterisation could not be checked; GeNIe can turn such
+//! a node into a `cpt` before export).
 //! Errors name the element path (`smile/nodes/cpt[@id='A']/probabilities`) and `line:col`.
 //!
 //! Write: every node as a `cpt`, in topological order (SMILE reads parents before children),
@@ -122,12 +123,16 @@ pub fn read_xdsl(text: &str, source: &str) -> Result<Network, ReadError> {
             "utility" => Some("a utility node"),
             "mau" => Some("a multi-attribute utility node"),
             "equation" => Some("an equation (continuous) node"),
-            "noisymax" => Some(
-                "a noisy-MAX node, which Credence does not expand yet (GeNIe can change it to a CPT node before export)",
-            ),
-            "noisyadder" => Some(
-                "a noisy-adder node, which Credence does not expand (GeNIe can change it to a CPT node before export)",
-            ),
+            "noisymax" | "noisyadder" => {
+                return Err(reader.error(
+                    node,
+                    format!(
+                        "node '{}' is a {} node, which Credence does not expand into a table yet; change it to a CPT node in GeNIe before export",
+                        super::one_line(id),
+                        if kind == "noisymax" { "noisy-MAX" } else { "noisy-adder" }
+                    ),
+                ));
+            }
             _ => Some("an unknown kind of node"),
         };
         if let Some(what) = refused {
@@ -270,12 +275,13 @@ fn read_genie(
         else {
             continue;
         };
-        if let Some(name) = child(node, "name").and_then(|n| n.text()) {
-            if name != builder.variable(var).name() {
-                let mut properties = builder.variable(var).properties().to_vec();
-                properties.insert(0, format!("label = {}", super::net_quoted(name)));
-                builder.set_variable_properties(var, properties);
-            }
+        if let Some(name) = child(node, "name")
+            .and_then(|n| n.text())
+            .filter(|name| *name != builder.variable(var).name())
+        {
+            let mut properties = builder.variable(var).properties().to_vec();
+            properties.insert(0, format!("label = {}", super::net_quoted(name)));
+            builder.set_variable_properties(var, properties);
         }
         if let Some(element) = child(node, "position") {
             let numbers = words(element)

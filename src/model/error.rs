@@ -82,6 +82,16 @@ fn edit_distance(a: &str, b: &str) -> usize {
     rows[a.len()][b.len()]
 }
 
+/// The end of a "does not sum to 1" message: the tolerance, or for tables that may hold counts
+/// (any positive sum), that the sum must be positive.
+fn tolerance_note(tolerance: f64) -> String {
+    if tolerance.is_finite() {
+        format!("not 1 (tolerance {tolerance:e})")
+    } else {
+        "not a positive count".to_string()
+    }
+}
+
 /// Why a network, a name lookup or a CPT was rejected.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[non_exhaustive]
@@ -183,7 +193,7 @@ pub enum ModelError {
     /// A parent configuration whose distribution does not sum to 1, further than the
     /// numbers' written precision explains.
     #[error(
-        "probability table of '{variable}' at {configuration} sums to {sum}, not 1 (tolerance {tolerance:e})"
+        "probability table of '{variable}' at {configuration} sums to {sum}, {}", tolerance_note(*.tolerance)
     )]
     NotNormalized {
         /// The child.
