@@ -1,7 +1,8 @@
 //! Durable sessions: the real server is killed with SIGKILL while updates are in flight, and
 //! after a restart on the same data directory every acknowledged change is there, with its
-//! history. Also: uploads and sessions survive a clean restart, and a session whose network is
-//! gone keeps its history and says why it cannot be queried.
+//! history. Also: uploads and sessions survive a clean restart, a session keeps the network
+//! version it was created on across replacements and restarts, and a session whose network is
+//! gone (and its version not kept) keeps its history and says why it cannot be queried.
 
 mod common;
 
@@ -287,6 +288,8 @@ async fn uploads_and_sessions_survive_a_restart_and_a_lost_network_is_explained(
         server.kill();
         (ids[0].clone(), ids[1].clone())
     };
+    // As a data directory from before versions were kept: the orphan's version is gone.
+    std::fs::remove_dir_all(data.join("versions")).unwrap();
     // Uploads live under server-chosen names only.
     let stored: Vec<String> = std::fs::read_dir(data.join("networks"))
         .unwrap()
@@ -350,6 +353,173 @@ async fn uploads_and_sessions_survive_a_restart_and_a_lost_network_is_explained(
         .delete_session(pb::DeleteSessionRequest { id: orphan })
         .await
         .unwrap();
+    drop(server);
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// asia with P(lung = yes | smoke = yes) = 0.2 instead of 0.1, and `xray` renamed `xray2`.
+fn asia_changed() -> String {
+    let asia = std::fs::read_to_string(common::repo().join("networks/asia.bif")).unwrap();
+    let changed = asia
+        .replace("(yes) 0.1, 0.9;", "(yes) 0.2, 0.8;")
+        .replace("xray", "xray2");
+    assert_ne!(changed, asia);
+    changed
+}
+
+async fn lung_in_session(sessions: &mut SessionServiceClient<Channel>, id: &str) -> (f64, String) {
+    let answer = sessions
+        .get_posteriors(pb::GetPosteriorsRequest {
+            id: id.into(),
+            targets: vec!["lung".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    (
+        answer.posteriors[0].probabilities[0],
+        answer.stamp.unwrap().network_hash,
+    )
+}
+
+async fn lung_stateless(channel: &Channel, network: &str) -> (f64, String) {
+    let answer = pb::inference_service_client::InferenceServiceClient::new(channel.clone())
+        .query(pb::QueryRequest {
+            network: network.into(),
+            evidence: Some(pb::Evidence {
+                hard: [("smoke".to_string(), "yes".to_string())].into(),
+                ..Default::default()
+            }),
+            targets: vec!["lung".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    (
+        answer.posteriors[0].probabilities[0],
+        answer.stamp.unwrap().network_hash,
+    )
+}
+
+/// Sessions stay on the version they were created on when an upload is replaced and when the
+/// operator's file changes between restarts; stateless queries use the current version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_keeps_its_network_version_across_replacement_and_restart() {
+    let root = temporary_dir("versions");
+    let networks = networks_dir(&root, &["asia"]);
+    let data = root.join("data");
+    let asia = std::fs::read_to_string(common::repo().join("networks/asia.bif")).unwrap();
+    let upload = |content: &str, replace: bool| pb::UploadNetworkRequest {
+        name: "mine".into(),
+        format: pb::NetworkFormat::Bif as i32,
+        content: content.into(),
+        replace,
+    };
+    let (on_old_upload, on_new_upload, on_operator, old_hash, new_hash, operator_hash) = {
+        let server = ServerProcess::start(&networks, &data, &[]);
+        let channel = connect(&server).await;
+        let mut networks_client = NetworkServiceClient::new(channel.clone());
+        let mut sessions = SessionServiceClient::new(channel.clone());
+        networks_client
+            .upload_network(upload(&asia, false))
+            .await
+            .unwrap();
+        let mut ids = Vec::new();
+        for network in ["mine", "asia"] {
+            let session = sessions
+                .create_session(pb::CreateSessionRequest {
+                    network: network.into(),
+                    description: String::new(),
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            sessions
+                .update_evidence(pb::UpdateEvidenceRequest {
+                    id: session.id.clone(),
+                    changes: vec![hard("smoke", "yes"), soft("xray", &[0.5, 0.5])],
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            ids.push(session);
+        }
+        let old_hash = ids[0].network_hash.clone();
+        assert_eq!(old_hash.len(), 64);
+        let replaced = networks_client
+            .upload_network(upload(&asia_changed(), true))
+            .await
+            .unwrap()
+            .into_inner()
+            .summary
+            .unwrap();
+        let new_hash = replaced.content_hash;
+        assert_ne!(new_hash, old_hash);
+        // Before the restart: the open session keeps the old version, stateless uses the new.
+        let (p, hash) = lung_in_session(&mut sessions, &ids[0].id).await;
+        assert!((p - 0.1).abs() < 1e-12 && hash == old_hash, "{p} {hash}");
+        let (p, hash) = lung_stateless(&channel, "mine").await;
+        assert!((p - 0.2).abs() < 1e-12 && hash == new_hash, "{p} {hash}");
+        let newer = sessions
+            .create_session(pb::CreateSessionRequest {
+                network: "mine".into(),
+                description: String::new(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(newer.network_hash, new_hash);
+        (
+            ids[0].id.clone(),
+            newer.id,
+            ids[1].id.clone(),
+            old_hash,
+            new_hash,
+            ids[1].network_hash.clone(),
+        )
+    };
+    // The operator edits asia.bif between restarts.
+    std::fs::write(networks.join("asia.bif"), asia_changed()).unwrap();
+
+    let server = ServerProcess::start(&networks, &data, &[]);
+    let channel = connect(&server).await;
+    let mut sessions = SessionServiceClient::new(channel.clone());
+    for (id, hash, p_lung) in [
+        (&on_old_upload, &old_hash, 0.1),
+        (&on_new_upload, &new_hash, 0.2),
+        (&on_operator, &operator_hash, 0.1),
+    ] {
+        let session = sessions
+            .get_session(pb::GetSessionRequest { id: id.clone() })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(&session.network_hash, hash, "{id}");
+        let (p, answered_by) = lung_in_session(&mut sessions, id).await;
+        if p_lung == 0.1 {
+            assert!((p - 0.1).abs() < 1e-12, "{id}: {p}");
+        } else {
+            // No evidence was entered on this one.
+            assert!((p - (0.5 * 0.2 + 0.5 * 0.01)).abs() < 1e-12, "{id}: {p}");
+        }
+        assert_eq!(&answered_by, hash, "{id}");
+    }
+    // The old version still knows `xray`, which the new one renamed.
+    sessions
+        .update_evidence(pb::UpdateEvidenceRequest {
+            id: on_operator.clone(),
+            changes: vec![soft("xray", &[0.9, 0.1])],
+            ..Default::default()
+        })
+        .await
+        .expect("a session on the old version keeps its variables");
+    let (p, hash) = lung_stateless(&channel, "asia").await;
+    assert!(
+        (p - 0.2).abs() < 1e-12 && hash != operator_hash,
+        "{p} {hash}"
+    );
     drop(server);
     let _ = std::fs::remove_dir_all(&root);
 }

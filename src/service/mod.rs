@@ -44,8 +44,9 @@ pub mod pb {
 pub struct Config {
     /// Where the operator's networks are loaded from at start (named by their file stems).
     pub networks_dir: PathBuf,
-    /// Where the server keeps what it must not lose: the session database and uploaded
-    /// networks (under server-chosen names in `networks/`).
+    /// Where the server keeps what it must not lose: the session database, uploaded networks
+    /// (under server-chosen names in `networks/`) and every network version sessions may be
+    /// bound to (`versions/HASH.bif`).
     pub data_dir: PathBuf,
     /// The junction-tree memory budget.
     pub budget: Budget,
@@ -120,6 +121,7 @@ pub fn open(config: &Config) -> Result<(Arc<Shared>, Vec<String>), ServiceError>
     let (registry, mut problems) = Registry::open(
         &config.networks_dir,
         &config.data_dir.join("networks"),
+        &config.data_dir.join("versions"),
         store.clone(),
         config.budget,
     )?;

@@ -1,6 +1,12 @@
 //! The networks a server holds: loaded from its directory at start, added and removed by
 //! clients. Each network's junction tree is compiled on first use and then shared by every
 //! request (`Arc`), so a query never recompiles.
+//!
+//! Versions: a network is identified by name for stateless queries (the current version) and
+//! by content hash for sessions, which keep the version they were created on. Every version
+//! served is kept in the data directory's `versions/HASH.bif` (its canonical BIF text, whose
+//! SHA-256 is the hash), so that after a restart a session finds its version even when the
+//! network has been replaced, its operator file changed, or it was deleted.
 
 use super::auth::Caller;
 use super::error::ServiceError;
@@ -202,6 +208,9 @@ impl LoadedNetwork {
 /// the client's name kept in the store: a client name never becomes a path.
 #[derive(Debug)]
 pub struct Registry {
+    versions_dir: PathBuf,
+    /// Versions other than the current ones, loaded for sessions: (name, hash) → network.
+    versions: RwLock<BTreeMap<(String, String), Arc<LoadedNetwork>>>,
     uploads: PathBuf,
     store: Arc<Store>,
     budget: Budget,
@@ -238,6 +247,7 @@ impl Registry {
     pub fn open(
         directory: &Path,
         uploads: &Path,
+        versions: &Path,
         store: Arc<Store>,
         budget: Budget,
     ) -> Result<(Registry, Vec<String>), ServiceError> {
@@ -247,6 +257,7 @@ impl Registry {
         };
         std::fs::create_dir_all(directory).map_err(io(directory))?;
         create_private_dir(uploads).map_err(io(uploads))?;
+        create_private_dir(versions).map_err(io(versions))?;
         let mut networks = BTreeMap::new();
         let mut problems = Vec::new();
         let mut paths: Vec<PathBuf> = std::fs::read_dir(directory)
@@ -309,8 +320,18 @@ impl Registry {
                 Err(problem) => problems.push(problem),
             }
         }
+        for loaded in networks.values() {
+            if let Err(problem) = keep_version(versions, loaded) {
+                problems.push(format!(
+                    "network '{}': its version is not kept for sessions: {problem}",
+                    loaded.name
+                ));
+            }
+        }
         Ok((
             Registry {
+                versions_dir: versions.to_path_buf(),
+                versions: RwLock::new(BTreeMap::new()),
                 uploads: uploads.to_path_buf(),
                 store,
                 budget,
@@ -343,6 +364,47 @@ impl Registry {
                     networks.keys().cloned().collect::<Vec<_>>().join(", ")
                 },
             })
+    }
+
+    /// The version `hash` of the network called `name`: the current one if it has that hash,
+    /// else the kept version (loaded once, then shared by every session on it). Blocking.
+    ///
+    /// # Errors
+    /// The version was not kept (a session from before versions were), or its file does not
+    /// match its hash.
+    pub fn version(&self, name: &str, hash: &str) -> Result<Arc<LoadedNetwork>, ServiceError> {
+        if let Ok(current) = self.get(name)
+            && current.hash == hash
+        {
+            return Ok(current);
+        }
+        let key = (name.to_string(), hash.to_string());
+        if let Some(kept) = self.versions.read().expect("versions lock").get(&key) {
+            return Ok(kept.clone());
+        }
+        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(ServiceError::Storage(format!(
+                "network '{name}': '{hash}' is not a content hash"
+            )));
+        }
+        let path = self.versions_dir.join(format!("{hash}.bif"));
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| ServiceError::Storage(format!("{}: {e}", path.display())))?;
+        let network = read_bif(&text, &path.display().to_string())?;
+        let loaded = LoadedNetwork::new(name.to_string(), network, &self.budget);
+        if loaded.hash != hash {
+            return Err(ServiceError::Storage(format!(
+                "{}: the content's hash is {}, not its name's",
+                path.display(),
+                loaded.hash
+            )));
+        }
+        let loaded = Arc::new(loaded);
+        self.versions
+            .write()
+            .expect("versions lock")
+            .insert(key, loaded.clone());
+        Ok(loaded)
     }
 
     /// All networks, by name.
@@ -426,6 +488,7 @@ impl Registry {
         if let Ok(directory) = std::fs::File::open(&self.uploads) {
             let _ = directory.sync_all();
         }
+        keep_version(&self.versions_dir, &loaded).map_err(ServiceError::Storage)?;
         let mut networks = self.networks.write().expect("registry lock");
         // Again under the lock: another upload of the name may have come first.
         if let Err(error) = check_replaceable(&networks, name, replace, caller) {
@@ -495,6 +558,25 @@ fn check_replaceable(
     } else {
         Err(ServiceError::NetworkExists(name.to_string()))
     }
+}
+
+/// Writes `loaded`'s canonical BIF text to `versions/HASH.bif` unless it is there: written
+/// under a temporary name, flushed and renamed, so a kept version is whole or absent.
+fn keep_version(versions: &Path, loaded: &LoadedNetwork) -> Result<(), String> {
+    let target = versions.join(format!("{}.bif", loaded.hash));
+    if target.exists() {
+        return Ok(());
+    }
+    let temporary = versions.join(format!(".{}-{}.partial", loaded.hash, std::process::id()));
+    let write = || -> std::io::Result<()> {
+        use std::io::Write;
+        let _ = std::fs::remove_file(&temporary);
+        let mut out = create_private_file(&temporary)?;
+        out.write_all(write_bif(&loaded.network).as_bytes())?;
+        out.sync_all()?;
+        std::fs::rename(&temporary, &target)
+    };
+    write().map_err(|e| format!("{}: {e}", target.display()))
 }
 
 /// The format of a server-chosen upload file, from its extension.

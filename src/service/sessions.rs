@@ -120,7 +120,7 @@ pub struct SessionState {
     pub id: String,
     /// Who may see and change it.
     pub access: Arc<Access>,
-    /// The network, fixed for the session's life.
+    /// The network version, fixed for the session's life (across replacements and restarts).
     pub network: Arc<LoadedNetwork>,
     /// Free text from the creator.
     pub description: String,
@@ -280,8 +280,9 @@ fn sequence(id: &str) -> Option<u64> {
 }
 
 impl Sessions {
-    /// Loads every stored session. A session whose network the registry no longer has (or
-    /// holds with other content) keeps its history; the returned notes say which.
+    /// Loads every stored session on the network version it was created on. A session whose
+    /// version was not kept gets the current network of that name, or a stand-in when there is
+    /// none (its history is kept); the returned notes say which.
     ///
     /// # Errors
     /// The store cannot be read.
@@ -295,23 +296,26 @@ impl Sessions {
         let mut next = 0;
         for stored in store.sessions()? {
             next = next.max(sequence(&stored.id).map_or(0, |n| n + 1));
-            let network = match registry.get(&stored.network) {
-                Ok(loaded) => {
-                    if loaded.hash != stored.network_hash {
+            let network = match registry.version(&stored.network, &stored.network_hash) {
+                Ok(version) => version,
+                // Not kept (a session from before versions were): the current network of that
+                // name if there is one, else a stand-in.
+                Err(_) => match registry.get(&stored.network) {
+                    Ok(loaded) => {
                         notes.push(format!(
-                            "session '{}': network '{}' has changed since the session began; its evidence is checked against the new one",
+                            "session '{}': version {} of network '{}' was not kept; its evidence is checked against the current one",
+                            stored.id, stored.network_hash, stored.network
+                        ));
+                        loaded
+                    }
+                    Err(_) => {
+                        notes.push(format!(
+                            "session '{}': network '{}' is not served and its version was not kept; its history is kept but it cannot be queried",
                             stored.id, stored.network
                         ));
+                        Arc::new(LoadedNetwork::unavailable(stored.network.clone()))
                     }
-                    loaded
-                }
-                Err(_) => {
-                    notes.push(format!(
-                        "session '{}': network '{}' is not served; its history is kept but it cannot be queried",
-                        stored.id, stored.network
-                    ));
-                    Arc::new(LoadedNetwork::unavailable(stored.network.clone()))
-                }
+                },
             };
             let mut findings = Findings::new();
             let mut revisions = Vec::with_capacity(stored.revisions.len());
