@@ -53,9 +53,11 @@ class Network:
         return cls(_credence.CompiledNetwork.read(str(path)))
 
     @classmethod
-    def parse(cls, text: str, format: str | None = None) -> "Network":
-        """Parses a network from text; ``format`` is "bif" or "xmlbif" (None: by content)."""
-        return cls(_credence.CompiledNetwork.parse(text, format))
+    def parse(cls, text: str, format: str | None = None, source: str = "<text>") -> "Network":
+        """Parses a network from text; ``format`` is "bif" or "xmlbif" (None: by content).
+        ``source`` names the text in errors, and names a network that the text leaves unnamed
+        (``network unknown``) by its stem, as a file name would."""
+        return cls(_credence.CompiledNetwork.parse(text, format, source))
 
     def __reduce__(self):
         return (_from_bif, (self._native.bif(),))

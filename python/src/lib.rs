@@ -435,7 +435,9 @@ impl CompiledNetwork {
         let assignment = PyDict::new(py);
         for var in order {
             let variable = network.variable(var);
-            let state = best.state(var).expect("every variable asked for is assigned");
+            let state = best
+                .state(var)
+                .expect("every variable asked for is assigned");
             assignment.set_item(variable.name(), &variable.states()[state])?;
         }
         let out = PyDict::new(py);
@@ -553,25 +555,25 @@ impl CompiledNetwork {
         let original = self.engine(key)?;
         let (interventional, observational) = py
             .detach(|| -> Result<_, credence::Error> {
-            let mutilated = Arc::new(intervene(&network, &settings)?);
-            let done = build_engine(key.kind, mutilated, &Budget::default(), &key.config())?
-                .answer(&evidence, &targets)?;
-            // The same question with the intervened variables observed instead.
-            let mut observed = evidence.clone();
-            let observable = settings
-                .iter()
-                .all(|&(var, state)| observed.observe(&network, var, state).is_ok());
-            let seen = if observable {
-                match original.posteriors(&observed, &targets) {
-                    Ok(p) => Some(p),
-                    Err(InferenceError::ImpossibleEvidence { .. }) => None,
-                    Err(other) => return Err(credence::Error::from(other)),
-                }
-            } else {
-                None
-            };
-            Ok((done, seen))
-        })
+                let mutilated = Arc::new(intervene(&network, &settings)?);
+                let done = build_engine(key.kind, mutilated, &Budget::default(), &key.config())?
+                    .answer(&evidence, &targets)?;
+                // The same question with the intervened variables observed instead.
+                let mut observed = evidence.clone();
+                let observable = settings
+                    .iter()
+                    .all(|&(var, state)| observed.observe(&network, var, state).is_ok());
+                let seen = if observable {
+                    match original.posteriors(&observed, &targets) {
+                        Ok(p) => Some(p),
+                        Err(InferenceError::ImpossibleEvidence { .. }) => None,
+                        Err(other) => return Err(credence::Error::from(other)),
+                    }
+                } else {
+                    None
+                };
+                Ok((done, seen))
+            })
             .map_err(fail)?;
         let out = PyDict::new(py);
         out.set_item(

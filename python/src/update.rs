@@ -154,7 +154,11 @@ fn interpret(network: &Network, var: VarId, text: Option<&str>) -> Cell {
     Cell::Hard(
         Evidence::new()
             .observe_named(network, variable.name(), text)
-            .map(|()| variable.state_index(text).expect("the state was just observed"))
+            .map(|()| {
+                variable
+                    .state_index(text)
+                    .expect("the state was just observed")
+            })
             .map_err(|e| sentence(&e)),
     )
 }
