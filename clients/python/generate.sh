@@ -9,4 +9,7 @@ mkdir -p "$out"
 python -m grpc_tools.protoc -I "$here/../../proto" \
   --python_out="$out" --pyi_out="$out" --grpc_python_out="$out" \
   credence/v1/credence.proto
-touch "$out/credence/__init__.py" "$out/credence/v1/__init__.py"
+# `credence` is one package in two portions, these stubs and the in-process wheel (../../python):
+# both portions share one __init__, which joins them whichever is first on sys.path.
+cp "$here/../../python/credence/__init__.py" "$out/credence/__init__.py"
+touch "$out/credence/v1/__init__.py"
