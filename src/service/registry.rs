@@ -15,7 +15,7 @@ use crate::infer::{
     Answer, Budget, CostEstimate, EngineKind, InferenceError, SamplingConfig, build_engine,
     format_bytes,
 };
-use crate::io::{Format, write_bif};
+use crate::io::{Format, read_bif, write_bif};
 use crate::{Evidence, InferenceEngine, JunctionTree, Network, VarId};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
