@@ -170,6 +170,30 @@ pub const MAX_CHANGES: usize = 10_000;
 /// second, and the history is held in memory.
 pub const MAX_REVISIONS: i64 = 100_000;
 
+/// Longest session description, in bytes.
+pub const MAX_DESCRIPTION_BYTES: usize = 4096;
+/// Longest revision source, in bytes.
+pub const MAX_SOURCE_BYTES: usize = 1024;
+/// Longest revision note, in bytes.
+pub const MAX_NOTE_BYTES: usize = 4096;
+/// Longest free-text label elsewhere (a batch case id, a page token), in bytes.
+pub const MAX_LABEL_BYTES: usize = 256;
+
+/// Fails when the free-text `field` is over `limit` bytes: free text is stored and sent back
+/// in every history, so its size is bounded like everything else.
+///
+/// # Errors
+/// [`ServiceError::InvalidRequest`] naming the field, its size and the limit.
+pub fn check_text(field: &str, value: &str, limit: usize) -> Result<(), ServiceError> {
+    if value.len() > limit {
+        return Err(ServiceError::InvalidRequest(format!(
+            "{field} is {} bytes, over the limit of {limit}",
+            value.len()
+        )));
+    }
+    Ok(())
+}
+
 /// Applies `changes` to `findings`, checking every name against the network.
 ///
 /// # Errors
