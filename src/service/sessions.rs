@@ -104,6 +104,9 @@ impl Access {
     }
 }
 
+/// A session, locked for each use.
+pub type Session = Arc<Mutex<SessionState>>;
+
 /// What a caller asks of a session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Need {
@@ -608,10 +611,10 @@ impl Sessions {
         after: &str,
         limit: usize,
         caller: &Caller,
-    ) -> Result<(Vec<Arc<Mutex<SessionState>>>, bool), ServiceError> {
+    ) -> Result<(Vec<Session>, bool), ServiceError> {
         caller.require(Scope::Read, "read sessions")?;
         let sessions = self.sessions.read().expect("sessions lock");
-        let mut page: Vec<Arc<Mutex<SessionState>>> = sessions
+        let mut page: Vec<Session> = sessions
             .range::<str, _>((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded))
             .filter(|(_, e)| e.access.may_read(caller))
             .take(limit + 1)
