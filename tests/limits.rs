@@ -257,3 +257,166 @@ async fn requests_over_the_size_limit_are_refused_before_decoding() {
     still_serving(&server).await;
     server.shutdown().await;
 }
+
+/// Every free-text field is bounded, with the field, its size and the limit in the message;
+/// history comes back a page at a time.
+#[tokio::test]
+async fn free_text_is_bounded_and_history_is_paged() {
+    let server = InProcess::start(&["asia"], |_| {}).await;
+    let channel = server.channel().await;
+    let mut sessions = SessionServiceClient::new(channel.clone());
+    let long = "x".repeat(30 << 20);
+    let refused = sessions
+        .create_session(pb::CreateSessionRequest {
+            network: "asia".into(),
+            description: "d".repeat(4097),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert_eq!(
+        refused.message(),
+        "description is 4097 bytes, over the limit of 4096"
+    );
+    let session = sessions
+        .create_session(pb::CreateSessionRequest {
+            network: "asia".into(),
+            description: "d".repeat(4096),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let update = |source: &str, note: &str, state: &str| pb::UpdateEvidenceRequest {
+        id: session.id.clone(),
+        changes: vec![pb::EvidenceChange {
+            change: Some(pb::evidence_change::Change::SetHard(pb::HardFinding {
+                variable: "smoke".into(),
+                state: state.into(),
+            })),
+        }],
+        source: source.into(),
+        note: note.into(),
+        ..Default::default()
+    };
+    let refused = sessions
+        .update_evidence(update("", &long, "yes"))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert_eq!(
+        refused.message(),
+        "note is 31457280 bytes, over the limit of 4096"
+    );
+    let refused = sessions
+        .update_evidence(update(&"s".repeat(1025), "", "yes"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused.message(),
+        "source is 1025 bytes, over the limit of 1024"
+    );
+    let refused = InferenceServiceClient::new(channel.clone())
+        .query(pb::QueryRequest {
+            network: "asia".into(),
+            case_id: "c".repeat(257),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused.message(),
+        "case_id is 257 bytes, over the limit of 256"
+    );
+    for i in 0..7 {
+        sessions
+            .update_evidence(update("src", "note", if i % 2 == 0 { "yes" } else { "no" }))
+            .await
+            .unwrap();
+    }
+    let mut numbers = Vec::new();
+    let mut page_token = String::new();
+    let mut pages = 0;
+    loop {
+        let page = sessions
+            .get_history(pb::GetHistoryRequest {
+                id: session.id.clone(),
+                page_size: 3,
+                page_token,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(page.revisions.len() <= 3);
+        numbers.extend(page.revisions.iter().map(|r| r.number));
+        pages += 1;
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    assert_eq!((numbers, pages), ((1..=7).collect::<Vec<_>>(), 3));
+    let refused = sessions
+        .get_history(pb::GetHistoryRequest {
+            id: session.id.clone(),
+            page_size: 3,
+            page_token: "abc".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    still_serving(&server).await;
+    server.shutdown().await;
+}
+
+/// Eight creators racing for the last places never pass the limit together.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_sessions_limit_holds_under_concurrent_creators() {
+    const LIMIT: usize = 20;
+    let server = InProcess::start(&["asia"], |config| config.max_sessions = LIMIT).await;
+    let channel = server.channel().await;
+    let mut creators = Vec::new();
+    for _ in 0..8 {
+        let channel = channel.clone();
+        creators.push(tokio::spawn(async move {
+            let mut client = SessionServiceClient::new(channel);
+            let mut created = 0usize;
+            let mut refused = 0usize;
+            for _ in 0..10 {
+                match client
+                    .create_session(pb::CreateSessionRequest {
+                        network: "asia".into(),
+                        description: String::new(),
+                    })
+                    .await
+                {
+                    Ok(_) => created += 1,
+                    Err(status) => {
+                        assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+                        refused += 1;
+                    }
+                }
+            }
+            (created, refused)
+        }));
+    }
+    let mut created = 0;
+    let mut refused = 0;
+    for creator in creators {
+        let (c, r) = creator.await.unwrap();
+        created += c;
+        refused += r;
+    }
+    assert_eq!((created, refused), (LIMIT, 80 - LIMIT));
+    let listed = SessionServiceClient::new(channel)
+        .list_sessions(pb::ListSessionsRequest {
+            page_size: 500,
+            page_token: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .sessions
+        .len();
+    assert_eq!(listed, LIMIT);
+    server.shutdown().await;
+}

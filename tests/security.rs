@@ -102,6 +102,70 @@ async fn with_tokens_only_health_is_open() {
     server.shutdown().await;
 }
 
+/// The scheme is matched without regard to case (RFC 7235); two authorization headers are
+/// refused rather than one of them picked.
+#[tokio::test]
+async fn bearer_in_any_case_and_exactly_one_header() {
+    let server = InProcess::start(&["asia"], |config| {
+        config.tokens = Some(Arc::new(Tokens::parse_list(TOKEN, "tokens").unwrap()));
+    })
+    .await;
+    let mut client = InferenceServiceClient::new(server.channel().await);
+    for scheme in ["bearer", "BEARER", "Bearer"] {
+        let mut request = tonic::Request::new(asia_query());
+        request.metadata_mut().insert(
+            "authorization",
+            MetadataValue::try_from(format!("{scheme} {TOKEN}")).unwrap(),
+        );
+        client
+            .query(request)
+            .await
+            .unwrap_or_else(|e| panic!("{scheme}: {e}"));
+    }
+    let mut request = with_token(asia_query(), TOKEN);
+    request.metadata_mut().append(
+        "authorization",
+        MetadataValue::try_from(format!("Bearer {TOKEN}")).unwrap(),
+    );
+    let refused = client.query(request).await.unwrap_err();
+    assert_eq!(refused.code(), Code::Unauthenticated);
+    assert_eq!(
+        refused.message(),
+        "send exactly one authorization header, not 2"
+    );
+    server.shutdown().await;
+}
+
+/// The data directory, the database and uploaded networks are private to the server's user.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_directory_and_uploads_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = InProcess::start(&["asia"], |_| {}).await;
+    pb::network_service_client::NetworkServiceClient::new(server.channel().await)
+        .upload_network(pb::UploadNetworkRequest {
+            name: "mine".into(),
+            content: std::fs::read_to_string(common::repo().join("networks/asia.bif")).unwrap(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let data = server.dir.join("data");
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&data.join(credence::service::DATABASE_FILE)), 0o600);
+    for dir in ["networks", "versions"] {
+        assert_eq!(mode(&data.join(dir)), 0o700, "{dir}");
+        let files: Vec<_> = std::fs::read_dir(data.join(dir)).unwrap().collect();
+        assert!(!files.is_empty(), "{dir}");
+        for file in files {
+            let path = file.unwrap().path();
+            assert_eq!(mode(&path), 0o600, "{}", path.display());
+        }
+    }
+    server.shutdown().await;
+}
+
 #[tokio::test]
 async fn tls_serves_encrypted_and_refuses_plaintext() {
     let generated = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();

@@ -178,8 +178,8 @@ async fn sessions_are_kept_apart_unless_shared() {
     assert_eq!(alices.owner, "alice");
     assert!(!alices.network_hash.is_empty());
     let bobs = create(&channel, BOB).await;
-    assert_eq!(visible_ids(&channel, ALICE).await, [alices.id.clone()]);
-    assert_eq!(visible_ids(&channel, BOB).await, [bobs.id.clone()]);
+    assert_eq!(visible_ids(&channel, ALICE).await, [alices.id.as_str()]);
+    assert_eq!(visible_ids(&channel, BOB).await, [bobs.id.as_str()]);
     assert!(visible_ids(&channel, READER).await.is_empty());
     let mut all = visible_ids(&channel, ROOT).await;
     all.sort();

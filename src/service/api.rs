@@ -120,6 +120,7 @@ impl Shared {
     ) -> Result<pb::QueryResponse, ServiceError> {
         Caller::of(request).require(Scope::Read, "query networks")?;
         let message = request.get_ref();
+        sessions::check_text("case_id", &message.case_id, sessions::MAX_LABEL_BYTES)?;
         let loaded = self.registry.get(&message.network)?;
         let findings = convert::findings(message.evidence.as_ref())?;
         let kind = engine_kind(message.engine)?;
@@ -375,6 +376,11 @@ impl pb::session_service_server::SessionService for SessionApi {
         logged("CreateSession", async {
             let caller = Caller::of(&request);
             let message = request.into_inner();
+            sessions::check_text(
+                "description",
+                &message.description,
+                sessions::MAX_DESCRIPTION_BYTES,
+            )?;
             let loaded = self.0.registry.get(&message.network)?;
             let session = self
                 .0
@@ -411,6 +417,7 @@ impl pb::session_service_server::SessionService for SessionApi {
             let caller = Caller::of(&request);
             let message = request.into_inner();
             let size = convert::page_size(message.page_size)?;
+            sessions::check_text("page_token", &message.page_token, sessions::MAX_LABEL_BYTES)?;
             let (page, more) = self.0.sessions.page(&message.page_token, size, &caller)?;
             let mut sessions = Vec::with_capacity(page.len());
             for session in &page {
@@ -469,6 +476,8 @@ impl pb::session_service_server::SessionService for SessionApi {
         logged("UpdateEvidence", async {
             let caller = Caller::of(&request);
             let message = request.into_inner();
+            sessions::check_text("source", &message.source, sessions::MAX_SOURCE_BYTES)?;
+            sessions::check_text("note", &message.note, sessions::MAX_NOTE_BYTES)?;
             if message.changes.is_empty() {
                 return Err(ServiceError::InvalidRequest(
                     "an update needs at least one change".to_string(),

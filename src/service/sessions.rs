@@ -104,6 +104,9 @@ impl Access {
     }
 }
 
+/// A session, locked for each use.
+pub type Session = Arc<Mutex<SessionState>>;
+
 /// What a caller asks of a session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Need {
@@ -169,6 +172,30 @@ pub const MAX_CHANGES: usize = 10_000;
 /// Most revisions one session keeps; an analyst adds a few a day, a runaway script thousands a
 /// second, and the history is held in memory.
 pub const MAX_REVISIONS: i64 = 100_000;
+
+/// Longest session description, in bytes.
+pub const MAX_DESCRIPTION_BYTES: usize = 4096;
+/// Longest revision source, in bytes.
+pub const MAX_SOURCE_BYTES: usize = 1024;
+/// Longest revision note, in bytes.
+pub const MAX_NOTE_BYTES: usize = 4096;
+/// Longest free-text label elsewhere (a batch case id, a page token), in bytes.
+pub const MAX_LABEL_BYTES: usize = 256;
+
+/// Fails when the free-text `field` is over `limit` bytes: free text is stored and sent back
+/// in every history, so its size is bounded like everything else.
+///
+/// # Errors
+/// [`ServiceError::InvalidRequest`] naming the field, its size and the limit.
+pub fn check_text(field: &str, value: &str, limit: usize) -> Result<(), ServiceError> {
+    if value.len() > limit {
+        return Err(ServiceError::InvalidRequest(format!(
+            "{field} is {} bytes, over the limit of {limit}",
+            value.len()
+        )));
+    }
+    Ok(())
+}
 
 /// Applies `changes` to `findings`, checking every name against the network.
 ///
@@ -584,10 +611,10 @@ impl Sessions {
         after: &str,
         limit: usize,
         caller: &Caller,
-    ) -> Result<(Vec<Arc<Mutex<SessionState>>>, bool), ServiceError> {
+    ) -> Result<(Vec<Session>, bool), ServiceError> {
         caller.require(Scope::Read, "read sessions")?;
         let sessions = self.sessions.read().expect("sessions lock");
-        let mut page: Vec<Arc<Mutex<SessionState>>> = sessions
+        let mut page: Vec<Session> = sessions
             .range::<str, _>((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded))
             .filter(|(_, e)| e.access.may_read(caller))
             .take(limit + 1)
