@@ -772,6 +772,9 @@ impl InferenceEngine for JunctionTree {
     }
 }
 
+/// Where a clique's table sits in a query's tables: offset and length.
+type Place = (usize, usize);
+
 /// A clique as one query sees it when hard evidence slices its table: the free scope.
 struct View {
     scope: Vec<VarId>,
@@ -1020,56 +1023,7 @@ impl JunctionTree {
             }
         }
 
-        // Copy the compiled tables, slicing every clique that holds an observed variable.
-        // Slicing on a variable in every clique that holds it multiplies its indicator into
-        // each of them, which is the same joint distribution as multiplying it into one (the
-        // indicator is idempotent).
-        let mut views: Vec<Option<View>> = Vec::with_capacity(self.cliques.len());
-        let mut at: Vec<(usize, usize)> = Vec::with_capacity(self.cliques.len());
-        if tables_ready {
-            // A tree built for this query, its tables already in the workspace.
-            debug_assert!(observed.iter().all(Option::is_none));
-            debug_assert_eq!(
-                tables.len(),
-                self.cliques.iter().map(|c| c.len).sum::<usize>()
-            );
-        } else {
-            tables.clear();
-        }
-        if observed.iter().all(Option::is_none) {
-            // Nothing to slice: one copy, the compiled layout.
-            if !tables_ready {
-                tables.extend_from_slice(&self.initial);
-                traffic.pass(self.initial.len(), true);
-            }
-            views.resize_with(self.cliques.len(), || None);
-            at.extend(self.cliques.iter().map(|c| (c.offset, c.len)));
-        }
-        for clique in self.cliques.iter().skip(at.len()) {
-            cancel.check()?;
-            let full = &self.initial[clique.offset..clique.offset + clique.len];
-            let start = tables.len();
-            if clique.scope.iter().all(|v| observed[v.index()].is_none()) {
-                tables.extend_from_slice(full);
-                views.push(None);
-            } else {
-                let fixed: Vec<Option<usize>> =
-                    clique.scope.iter().map(|v| observed[v.index()]).collect();
-                let slice = Slice::new(&clique.cards, &fixed);
-                tables.resize(start + slice.len(), 0.0);
-                slice.gather(full, &mut tables[start..]);
-                let (scope, cards) = clique
-                    .scope
-                    .iter()
-                    .zip(&clique.cards)
-                    .filter(|(v, _)| observed[v.index()].is_none())
-                    .map(|(&v, &n)| (v, n))
-                    .unzip();
-                views.push(Some(View { scope, cards }));
-            }
-            at.push((start, tables.len() - start));
-            traffic.pass(tables.len() - start, true);
-        }
+        let (views, at) = self.copy_tables(tables, tables_ready, &observed, traffic, cancel)?;
         let table = |c: usize| at[c].0..at[c].0 + at[c].1;
 
         // Evidence not sliced in: a likelihood vector multiplied into its variable's home
@@ -1314,7 +1268,87 @@ impl JunctionTree {
             }
         }
 
-        let marginals = targets
+        let marginals = self.marginals(tables, &at, &views, &observed, targets, traffic);
+        Ok(Posteriors::new(ln_p_evidence, marginals))
+    }
+
+    /// Copies the compiled tables into `tables` (unless `tables_ready`: a tree built for
+    /// this query has them there already), slicing every clique that holds an observed
+    /// variable. Returns each clique's view (its free scope, when sliced) and its place.
+    fn copy_tables(
+        &self,
+        tables: &mut Vec<f64>,
+        tables_ready: bool,
+        observed: &[Option<usize>],
+        traffic: &mut Traffic,
+        cancel: &CancelToken,
+    ) -> Result<(Vec<Option<View>>, Vec<Place>), Interrupted> {
+        // Copy the compiled tables, slicing every clique that holds an observed variable.
+        // Slicing on a variable in every clique that holds it multiplies its indicator into
+        // each of them, which is the same joint distribution as multiplying it into one (the
+        // indicator is idempotent).
+        let mut views: Vec<Option<View>> = Vec::with_capacity(self.cliques.len());
+        let mut at: Vec<(usize, usize)> = Vec::with_capacity(self.cliques.len());
+        if tables_ready {
+            // A tree built for this query, its tables already in the workspace.
+            debug_assert!(observed.iter().all(Option::is_none));
+            debug_assert_eq!(
+                tables.len(),
+                self.cliques.iter().map(|c| c.len).sum::<usize>()
+            );
+        } else {
+            tables.clear();
+        }
+        if observed.iter().all(Option::is_none) {
+            // Nothing to slice: one copy, the compiled layout.
+            if !tables_ready {
+                tables.extend_from_slice(&self.initial);
+                traffic.pass(self.initial.len(), true);
+            }
+            views.resize_with(self.cliques.len(), || None);
+            at.extend(self.cliques.iter().map(|c| (c.offset, c.len)));
+        }
+        for clique in self.cliques.iter().skip(at.len()) {
+            cancel.check()?;
+            let full = &self.initial[clique.offset..clique.offset + clique.len];
+            let start = tables.len();
+            if clique.scope.iter().all(|v| observed[v.index()].is_none()) {
+                tables.extend_from_slice(full);
+                views.push(None);
+            } else {
+                let fixed: Vec<Option<usize>> =
+                    clique.scope.iter().map(|v| observed[v.index()]).collect();
+                let slice = Slice::new(&clique.cards, &fixed);
+                tables.resize(start + slice.len(), 0.0);
+                slice.gather(full, &mut tables[start..]);
+                let (scope, cards) = clique
+                    .scope
+                    .iter()
+                    .zip(&clique.cards)
+                    .filter(|(v, _)| observed[v.index()].is_none())
+                    .map(|(&v, &n)| (v, n))
+                    .unzip();
+                views.push(Some(View { scope, cards }));
+            }
+            at.push((start, tables.len() - start));
+            traffic.pass(tables.len() - start, true);
+        }
+        Ok((views, at))
+    }
+
+    /// Each target's marginal from its home clique (a point mass for an observed target).
+    fn marginals(
+        &self,
+        tables: &[f64],
+        at: &[(usize, usize)],
+        views: &[Option<View>],
+        observed: &[Option<usize>],
+        targets: &[VarId],
+        traffic: &mut Traffic,
+    ) -> Vec<(VarId, Vec<f64>)> {
+        let network = &*self.network;
+        let table = |c: usize| at[c].0..at[c].0 + at[c].1;
+        targets
             .iter()
             .map(|&var| {
                 let n = network.cardinality(var);
@@ -1322,7 +1356,7 @@ impl JunctionTree {
                     Some(state) => (0..n).map(|i| if i == state { 1.0 } else { 0.0 }).collect(),
                     None => {
                         let (c, compiled) = &self.home[var.index()];
-                        let projection = self.projection(&views, *c, compiled, &[var], &observed);
+                        let projection = self.projection(views, *c, compiled, &[var], observed);
                         let range = table(*c);
                         traffic.pass(range.len(), false);
                         let mut marginal = vec![0.0; n];
@@ -1333,8 +1367,7 @@ impl JunctionTree {
                 };
                 (var, marginal)
             })
-            .collect();
-        Ok(Posteriors::new(ln_p_evidence, marginals))
+            .collect()
     }
 }
 
