@@ -198,7 +198,12 @@ async fn over_budget_networks_are_refused_with_the_estimate() {
     exact.engine = pb::Engine::JunctionTree as i32;
     let error = inference.query(exact).await.unwrap_err();
     assert_eq!(error.code(), Code::ResourceExhausted);
-    assert!(error.message().contains("treewidth"), "{}", error.message());
+    // The estimate, complete or (the triangulation stopped at the budget) a lower bound.
+    assert!(
+        error.message().contains("clique entries in total"),
+        "{}",
+        error.message()
+    );
     // The server's choice falls back to sampling, and says so.
     let mut sampled = query("alarm", hard(&[("HRBP", "HIGH")]), &["LVFAILURE"]);
     sampled.sampling = Some(pb::SamplingOptions {

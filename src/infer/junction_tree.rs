@@ -514,147 +514,25 @@ impl JunctionTree {
             order,
             estimate,
         } = plan;
-        let scopes: Vec<Vec<VarId>> = clique_vertices
-            .iter()
-            .map(|c| c.iter().map(|&v| VarId::new(v)).collect())
-            .collect();
-        let cards_of = |scope: &[VarId]| -> Vec<usize> {
-            scope.iter().map(|&v| network.cardinality(v)).collect()
-        };
-        let mut cliques = Vec::with_capacity(scopes.len());
-        let mut offset = 0;
-        for scope in &scopes {
-            let cards = cards_of(scope);
-            let len: usize = cards.iter().product();
-            cliques.push(Clique {
-                offset,
-                len,
-                scope: scope.clone(),
-                cards,
-            });
-            offset += len;
-        }
-        let smallest_holding = |vars: &[VarId]| -> usize {
-            (0..scopes.len())
-                .filter(|&c| vars.iter().all(|v| scopes[c].binary_search(v).is_ok()))
-                .min_by_key(|&c| cliques[c].len)
-                .expect("every family lies in some clique of a triangulation of the moral graph")
-        };
-
-        let mut assigned: Vec<Vec<VarId>> = vec![Vec::new(); scopes.len()];
-        let mut likelihood_below = vec![false; scopes.len()];
-        let mut parts_of: Vec<Vec<&Factor>> = vec![Vec::new(); scopes.len()];
-        for (factor, head) in &parts {
-            let c = smallest_holding(factor.vars());
-            match head {
-                Some(var) => assigned[c].push(*var),
-                None => likelihood_below[c] = true,
-            }
-            parts_of[c].push(factor);
-        }
-        // Each table is written once with its first factor broadcast, and the others are
-        // multiplied in: a reduced tree does this per query.
-        let mut initial = buffer;
-        initial.clear();
-        initial.reserve(offset);
-        for (c, clique) in cliques.iter().enumerate() {
-            cancel.check()?;
-            let projection =
-                |factor: &Factor| Projection::new(&scopes[c], &clique.cards, factor.vars());
-            match parts_of[c].split_first() {
-                None => initial.resize(clique.offset + clique.len, 1.0),
-                Some((first, rest)) => {
-                    projection(first).extend_broadcast(first.values(), &mut initial);
-                    let table = &mut initial[clique.offset..clique.offset + clique.len];
-                    for factor in rest {
-                        projection(factor).multiply(table, factor.values());
-                    }
-                }
-            }
-        }
-
-        let mut children = vec![Vec::new(); scopes.len()];
-        for (c, p) in parent.iter().enumerate() {
-            if let Some(p) = p {
-                children[*p].push(c);
-            }
-        }
-        let mut edges = Vec::with_capacity(scopes.len().saturating_sub(1));
-        let mut edge_above = vec![usize::MAX; scopes.len()];
-        let mut queue = std::collections::VecDeque::from([root]);
-        let mut separator_offset = 0;
-        while let Some(p) = queue.pop_front() {
-            for &c in &children[p] {
-                let shared: Vec<VarId> = scopes[c]
-                    .iter()
-                    .copied()
-                    .filter(|v| scopes[p].binary_search(v).is_ok())
-                    .collect();
-                let from_child = Projection::new(&scopes[c], &cards_of(&scopes[c]), &shared);
-                let from_parent = Projection::new(&scopes[p], &cards_of(&scopes[p]), &shared);
-                let len = from_child.small_len();
-                edge_above[c] = edges.len();
-                edges.push(Edge {
-                    child: c,
-                    parent: p,
-                    offset: separator_offset,
-                    len,
-                    shared,
-                    from_child,
-                    from_parent,
-                    carrier: edges.len(),
-                    from_carrier: None,
-                    barren_below: false,
-                });
-                separator_offset += len;
-                queue.push_back(c);
-            }
-        }
-        // Children of separator variables assigned below each edge, deepest edges first.
-        // Carriers: pigs' hub cliques have up to a dozen children over a few distinct
-        // separators; one pass over the parent per distinct maximal separator instead of one
-        // per child cuts the passes over the tables by half there and on link.
-        for e in 0..edges.len() {
-            let holds = |f: usize| edges[e].shared.iter().all(|v| edges[f].shared.contains(v));
-            let carrier = (0..edges.len())
-                .filter(|&f| edges[f].parent == edges[e].parent && holds(f))
-                .max_by_key(|&f| (edges[f].shared.len(), std::cmp::Reverse(f)))
-                .expect("an edge holds its own separator");
-            if carrier != e {
-                let shared = &edges[carrier].shared;
-                edges[e].from_carrier =
-                    Some(Projection::new(shared, &cards_of(shared), &edges[e].shared));
-            }
-            edges[e].carrier = carrier;
-        }
-        // A likelihood below an edge makes it carry evidence whatever the query.
-        let mut below: Vec<Vec<VarId>> = assigned;
-        for e in (0..edges.len()).rev() {
-            let (c, p) = (edges[e].child, edges[e].parent);
-            edges[e].barren_below =
-                !likelihood_below[c] && !below[c].iter().any(|v| edges[e].shared.contains(v));
-            let moved = std::mem::take(&mut below[c]);
-            below[p].extend(moved);
-            likelihood_below[p] |= likelihood_below[c];
-        }
+        let cliques = lay_out(&network, &clique_vertices);
+        let placed = place_parts(&cliques, &parts);
+        let initial = fill_tables(&cliques, &placed.parts_of, buffer, cancel)?;
+        let (mut edges, edge_above) = link(&network, &cliques, &parent, root);
+        choose_carriers(&network, &mut edges);
+        mark_barren(&mut edges, placed.assigned, placed.likelihood_below);
         let home = network
             .variable_ids()
             .map(|var| {
-                let c = smallest_holding(&[var]);
+                let c = smallest_holding(&cliques, &[var]);
                 (
                     c,
-                    Projection::new(&scopes[c], &cards_of(&scopes[c]), &[var]),
+                    Projection::new(&cliques[c].scope, &cliques[c].cards, &[var]),
                 )
             })
             .collect();
+        let separator_len = edges.iter().map(|e| e.len).sum();
         let max_separator_len = edges.iter().map(|e| e.len).max().unwrap_or(1);
-        let mut sibling_groups: Vec<std::ops::Range<usize>> = Vec::new();
-        for (e, edge) in edges.iter().enumerate() {
-            match sibling_groups.last_mut() {
-                Some(group) if edges[group.start].parent == edge.parent => group.end = e + 1,
-                _ => sibling_groups.push(e..e + 1),
-            }
-        }
+        let sibling_groups = sibling_groups(&edges);
         Ok(JunctionTree {
             network,
             cliques,
@@ -664,7 +542,7 @@ impl JunctionTree {
             edge_above,
             root,
             home,
-            separator_len: separator_offset,
+            separator_len,
             max_separator_len,
             order,
             routes: Routes {
@@ -681,6 +559,194 @@ impl JunctionTree {
     pub fn cost(&self) -> &CostEstimate {
         &self.estimate
     }
+}
+
+/// The cliques' scopes, cardinalities and places in the concatenated tables.
+fn lay_out(network: &Network, clique_vertices: &[Vec<usize>]) -> Vec<Clique> {
+    let mut offset = 0;
+    clique_vertices
+        .iter()
+        .map(|vertices| {
+            let scope: Vec<VarId> = vertices.iter().map(|&v| VarId::new(v)).collect();
+            let cards: Vec<usize> = scope.iter().map(|&v| network.cardinality(v)).collect();
+            let len: usize = cards.iter().product();
+            let clique = Clique {
+                offset,
+                len,
+                scope,
+                cards,
+            };
+            offset += len;
+            clique
+        })
+        .collect()
+}
+
+/// The smallest clique holding all of `vars`.
+fn smallest_holding(cliques: &[Clique], vars: &[VarId]) -> usize {
+    (0..cliques.len())
+        .filter(|&c| {
+            vars.iter()
+                .all(|v| cliques[c].scope.binary_search(v).is_ok())
+        })
+        .min_by_key(|&c| cliques[c].len)
+        .expect("every family lies in some clique of a triangulation of the moral graph")
+}
+
+/// Where each part goes: per clique, the parts multiplied into it, the variables whose CPTs
+/// they are, and whether a likelihood is among them.
+struct Placed<'a> {
+    parts_of: Vec<Vec<&'a Factor>>,
+    assigned: Vec<Vec<VarId>>,
+    likelihood_below: Vec<bool>,
+}
+
+fn place_parts<'a>(cliques: &[Clique], parts: &'a [(Factor, Option<VarId>)]) -> Placed<'a> {
+    let mut placed = Placed {
+        parts_of: vec![Vec::new(); cliques.len()],
+        assigned: vec![Vec::new(); cliques.len()],
+        likelihood_below: vec![false; cliques.len()],
+    };
+    for (factor, head) in parts {
+        let c = smallest_holding(cliques, factor.vars());
+        match head {
+            Some(var) => placed.assigned[c].push(*var),
+            None => placed.likelihood_below[c] = true,
+        }
+        placed.parts_of[c].push(factor);
+    }
+    placed
+}
+
+/// The clique tables, concatenated in `buffer`: each written once with its first factor
+/// broadcast, and the others multiplied in (a reduced tree does this per query).
+fn fill_tables(
+    cliques: &[Clique],
+    parts_of: &[Vec<&Factor>],
+    buffer: Vec<f64>,
+    cancel: &CancelToken,
+) -> Result<Vec<f64>, Interrupted> {
+    let mut initial = buffer;
+    initial.clear();
+    initial.reserve(cliques.iter().map(|c| c.len).sum());
+    for (clique, parts) in cliques.iter().zip(parts_of) {
+        cancel.check()?;
+        let projection =
+            |factor: &Factor| Projection::new(&clique.scope, &clique.cards, factor.vars());
+        match parts.split_first() {
+            None => initial.resize(clique.offset + clique.len, 1.0),
+            Some((first, rest)) => {
+                projection(first).extend_broadcast(first.values(), &mut initial);
+                let table = &mut initial[clique.offset..clique.offset + clique.len];
+                for factor in rest {
+                    projection(factor).multiply(table, factor.values());
+                }
+            }
+        }
+    }
+    Ok(initial)
+}
+
+/// The edges in breadth-first order from `root`, with their separators laid out one after
+/// the other, and the index of the edge above each clique (`usize::MAX` for the root).
+fn link(
+    network: &Network,
+    cliques: &[Clique],
+    parent: &[Option<usize>],
+    root: usize,
+) -> (Vec<Edge>, Vec<usize>) {
+    let mut children = vec![Vec::new(); cliques.len()];
+    for (c, p) in parent.iter().enumerate() {
+        if let Some(p) = p {
+            children[*p].push(c);
+        }
+    }
+    let mut edges = Vec::with_capacity(cliques.len().saturating_sub(1));
+    let mut edge_above = vec![usize::MAX; cliques.len()];
+    let mut queue = std::collections::VecDeque::from([root]);
+    let mut separator_offset = 0;
+    while let Some(p) = queue.pop_front() {
+        for &c in &children[p] {
+            let shared: Vec<VarId> = cliques[c]
+                .scope
+                .iter()
+                .copied()
+                .filter(|v| cliques[p].scope.binary_search(v).is_ok())
+                .collect();
+            let from_child = Projection::new(&cliques[c].scope, &cliques[c].cards, &shared);
+            let from_parent = Projection::new(&cliques[p].scope, &cliques[p].cards, &shared);
+            let len = from_child.small_len();
+            debug_assert_eq!(
+                len,
+                shared
+                    .iter()
+                    .map(|&v| network.cardinality(v))
+                    .product::<usize>()
+            );
+            edge_above[c] = edges.len();
+            edges.push(Edge {
+                child: c,
+                parent: p,
+                offset: separator_offset,
+                len,
+                shared,
+                from_child,
+                from_parent,
+                carrier: edges.len(),
+                from_carrier: None,
+                barren_below: false,
+            });
+            separator_offset += len;
+            queue.push_back(c);
+        }
+    }
+    (edges, edge_above)
+}
+
+/// Carriers: pigs' hub cliques have up to a dozen children over a few distinct separators;
+/// one pass over the parent per distinct maximal separator instead of one per child cuts the
+/// passes over the tables by half there and on link.
+fn choose_carriers(network: &Network, edges: &mut [Edge]) {
+    for e in 0..edges.len() {
+        let holds = |f: usize| edges[e].shared.iter().all(|v| edges[f].shared.contains(v));
+        let carrier = (0..edges.len())
+            .filter(|&f| edges[f].parent == edges[e].parent && holds(f))
+            .max_by_key(|&f| (edges[f].shared.len(), std::cmp::Reverse(f)))
+            .expect("an edge holds its own separator");
+        if carrier != e {
+            let shared = &edges[carrier].shared;
+            let cards: Vec<usize> = shared.iter().map(|&v| network.cardinality(v)).collect();
+            edges[e].from_carrier = Some(Projection::new(shared, &cards, &edges[e].shared));
+        }
+        edges[e].carrier = carrier;
+    }
+}
+
+/// Which edges have only barren CPTs below them: the variables whose CPTs sit in each
+/// subtree, gathered deepest edges first. A likelihood below an edge makes it carry evidence
+/// whatever the query.
+fn mark_barren(edges: &mut [Edge], assigned: Vec<Vec<VarId>>, mut likelihood_below: Vec<bool>) {
+    let mut below = assigned;
+    for e in (0..edges.len()).rev() {
+        let (c, p) = (edges[e].child, edges[e].parent);
+        edges[e].barren_below =
+            !likelihood_below[c] && !below[c].iter().any(|v| edges[e].shared.contains(v));
+        let moved = std::mem::take(&mut below[c]);
+        below[p].extend(moved);
+        likelihood_below[p] |= likelihood_below[c];
+    }
+}
+
+/// Ranges of edges with the same parent (contiguous in breadth-first order).
+fn sibling_groups(edges: &[Edge]) -> Vec<std::ops::Range<usize>> {
+    let mut groups: Vec<std::ops::Range<usize>> = Vec::new();
+    for (e, edge) in edges.iter().enumerate() {
+        match groups.last_mut() {
+            Some(group) if edges[group.start].parent == edge.parent => group.end = e + 1,
+            _ => groups.push(e..e + 1),
+        }
+    }
+    groups
 }
 
 impl InferenceEngine for JunctionTree {
@@ -705,6 +771,9 @@ impl InferenceEngine for JunctionTree {
         super::EngineKind::JunctionTree
     }
 }
+
+/// Where a clique's table sits in a query's tables: offset and length.
+type Place = (usize, usize);
 
 /// A clique as one query sees it when hard evidence slices its table: the free scope.
 struct View {
@@ -954,56 +1023,7 @@ impl JunctionTree {
             }
         }
 
-        // Copy the compiled tables, slicing every clique that holds an observed variable.
-        // Slicing on a variable in every clique that holds it multiplies its indicator into
-        // each of them, which is the same joint distribution as multiplying it into one (the
-        // indicator is idempotent).
-        let mut views: Vec<Option<View>> = Vec::with_capacity(self.cliques.len());
-        let mut at: Vec<(usize, usize)> = Vec::with_capacity(self.cliques.len());
-        if tables_ready {
-            // A tree built for this query, its tables already in the workspace.
-            debug_assert!(observed.iter().all(Option::is_none));
-            debug_assert_eq!(
-                tables.len(),
-                self.cliques.iter().map(|c| c.len).sum::<usize>()
-            );
-        } else {
-            tables.clear();
-        }
-        if observed.iter().all(Option::is_none) {
-            // Nothing to slice: one copy, the compiled layout.
-            if !tables_ready {
-                tables.extend_from_slice(&self.initial);
-                traffic.pass(self.initial.len(), true);
-            }
-            views.resize_with(self.cliques.len(), || None);
-            at.extend(self.cliques.iter().map(|c| (c.offset, c.len)));
-        }
-        for clique in self.cliques.iter().skip(at.len()) {
-            cancel.check()?;
-            let full = &self.initial[clique.offset..clique.offset + clique.len];
-            let start = tables.len();
-            if clique.scope.iter().all(|v| observed[v.index()].is_none()) {
-                tables.extend_from_slice(full);
-                views.push(None);
-            } else {
-                let fixed: Vec<Option<usize>> =
-                    clique.scope.iter().map(|v| observed[v.index()]).collect();
-                let slice = Slice::new(&clique.cards, &fixed);
-                tables.resize(start + slice.len(), 0.0);
-                slice.gather(full, &mut tables[start..]);
-                let (scope, cards) = clique
-                    .scope
-                    .iter()
-                    .zip(&clique.cards)
-                    .filter(|(v, _)| observed[v.index()].is_none())
-                    .map(|(&v, &n)| (v, n))
-                    .unzip();
-                views.push(Some(View { scope, cards }));
-            }
-            at.push((start, tables.len() - start));
-            traffic.pass(tables.len() - start, true);
-        }
+        let (views, at) = self.copy_tables(tables, tables_ready, &observed, traffic, cancel)?;
         let table = |c: usize| at[c].0..at[c].0 + at[c].1;
 
         // Evidence not sliced in: a likelihood vector multiplied into its variable's home
@@ -1248,7 +1268,87 @@ impl JunctionTree {
             }
         }
 
-        let marginals = targets
+        let marginals = self.marginals(tables, &at, &views, &observed, targets, traffic);
+        Ok(Posteriors::new(ln_p_evidence, marginals))
+    }
+
+    /// Copies the compiled tables into `tables` (unless `tables_ready`: a tree built for
+    /// this query has them there already), slicing every clique that holds an observed
+    /// variable. Returns each clique's view (its free scope, when sliced) and its place.
+    fn copy_tables(
+        &self,
+        tables: &mut Vec<f64>,
+        tables_ready: bool,
+        observed: &[Option<usize>],
+        traffic: &mut Traffic,
+        cancel: &CancelToken,
+    ) -> Result<(Vec<Option<View>>, Vec<Place>), Interrupted> {
+        // Copy the compiled tables, slicing every clique that holds an observed variable.
+        // Slicing on a variable in every clique that holds it multiplies its indicator into
+        // each of them, which is the same joint distribution as multiplying it into one (the
+        // indicator is idempotent).
+        let mut views: Vec<Option<View>> = Vec::with_capacity(self.cliques.len());
+        let mut at: Vec<(usize, usize)> = Vec::with_capacity(self.cliques.len());
+        if tables_ready {
+            // A tree built for this query, its tables already in the workspace.
+            debug_assert!(observed.iter().all(Option::is_none));
+            debug_assert_eq!(
+                tables.len(),
+                self.cliques.iter().map(|c| c.len).sum::<usize>()
+            );
+        } else {
+            tables.clear();
+        }
+        if observed.iter().all(Option::is_none) {
+            // Nothing to slice: one copy, the compiled layout.
+            if !tables_ready {
+                tables.extend_from_slice(&self.initial);
+                traffic.pass(self.initial.len(), true);
+            }
+            views.resize_with(self.cliques.len(), || None);
+            at.extend(self.cliques.iter().map(|c| (c.offset, c.len)));
+        }
+        for clique in self.cliques.iter().skip(at.len()) {
+            cancel.check()?;
+            let full = &self.initial[clique.offset..clique.offset + clique.len];
+            let start = tables.len();
+            if clique.scope.iter().all(|v| observed[v.index()].is_none()) {
+                tables.extend_from_slice(full);
+                views.push(None);
+            } else {
+                let fixed: Vec<Option<usize>> =
+                    clique.scope.iter().map(|v| observed[v.index()]).collect();
+                let slice = Slice::new(&clique.cards, &fixed);
+                tables.resize(start + slice.len(), 0.0);
+                slice.gather(full, &mut tables[start..]);
+                let (scope, cards) = clique
+                    .scope
+                    .iter()
+                    .zip(&clique.cards)
+                    .filter(|(v, _)| observed[v.index()].is_none())
+                    .map(|(&v, &n)| (v, n))
+                    .unzip();
+                views.push(Some(View { scope, cards }));
+            }
+            at.push((start, tables.len() - start));
+            traffic.pass(tables.len() - start, true);
+        }
+        Ok((views, at))
+    }
+
+    /// Each target's marginal from its home clique (a point mass for an observed target).
+    fn marginals(
+        &self,
+        tables: &[f64],
+        at: &[(usize, usize)],
+        views: &[Option<View>],
+        observed: &[Option<usize>],
+        targets: &[VarId],
+        traffic: &mut Traffic,
+    ) -> Vec<(VarId, Vec<f64>)> {
+        let network = &*self.network;
+        let table = |c: usize| at[c].0..at[c].0 + at[c].1;
+        targets
             .iter()
             .map(|&var| {
                 let n = network.cardinality(var);
@@ -1256,7 +1356,7 @@ impl JunctionTree {
                     Some(state) => (0..n).map(|i| if i == state { 1.0 } else { 0.0 }).collect(),
                     None => {
                         let (c, compiled) = &self.home[var.index()];
-                        let projection = self.projection(&views, *c, compiled, &[var], &observed);
+                        let projection = self.projection(views, *c, compiled, &[var], observed);
                         let range = table(*c);
                         traffic.pass(range.len(), false);
                         let mut marginal = vec![0.0; n];
@@ -1267,8 +1367,7 @@ impl JunctionTree {
                 };
                 (var, marginal)
             })
-            .collect();
-        Ok(Posteriors::new(ln_p_evidence, marginals))
+            .collect()
     }
 }
 
