@@ -2,13 +2,14 @@
 //! stateless evidence or on a session's evidence at any revision.
 
 use super::Shared;
-use super::api::logged;
+use super::api::{CancelOnDrop, logged, time_budget};
 use super::convert;
 use super::error::ServiceError;
 use super::pb;
 use super::registry::LoadedNetwork;
 use super::sessions::{self, Findings};
 use crate::analysis;
+use crate::cancel::Interrupted;
 use crate::{Evidence, InferenceEngine, Network, VarId};
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
@@ -51,27 +52,36 @@ impl AnalysisApi {
     /// Runs `work` on the blocking pool with the network, its exact engine and the evidence.
     async fn run<T: Send + 'static>(
         &self,
+        deadline: Option<std::time::Duration>,
         context: Option<pb::EvidenceContext>,
         work: impl FnOnce(&LoadedNetwork, &dyn InferenceEngine, &Evidence) -> Result<T, ServiceError>
         + Send
         + 'static,
     ) -> Result<T, ServiceError> {
         let (loaded, findings) = self.context(context).await?;
-        let permit = self
-            .0
-            .query_slots
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| ServiceError::Overloaded(self.0.max_concurrent_queries))?;
+        // As for queries: a network that is no longer served is said so, not analysed empty.
+        loaded.ensure_available()?;
+        let permit = self.0.query_slot()?;
         let budget = *self.0.registry.budget();
-        tokio::task::spawn_blocking(move || {
+        // TODO(issue 18, point 2): hand the token to the analyses once they take one; until
+        // then it is checked before they start, and dropping the call still frees the client.
+        let cancel = CancelOnDrop(self.0.request_token(deadline));
+        let token = cancel.0.clone();
+        let work = tokio::task::spawn_blocking(move || {
             let _permit = permit;
+            token.check()?;
             let evidence = sessions::to_evidence(&loaded.network, &findings)?;
             let engine = loaded.exact_engine(&budget)?;
+            token.check()?;
             work(&loaded, engine.as_ref(), &evidence)
-        })
-        .await
-        .map_err(|e| ServiceError::Internal(format!("analysis worker failed: {e}")))?
+        });
+        let joined = match cancel.0.deadline() {
+            Some(at) => tokio::time::timeout_at(at.into(), work)
+                .await
+                .map_err(|_| ServiceError::from(Interrupted::DeadlineExceeded))?,
+            None => work.await,
+        };
+        joined.map_err(|e| ServiceError::Internal(format!("analysis worker failed: {e}")))?
     }
 }
 
@@ -96,9 +106,10 @@ impl pb::analysis_service_server::AnalysisService for AnalysisApi {
         &self,
         request: Request<pb::MpeRequest>,
     ) -> Result<Response<pb::MpeResponse>, Status> {
+        let deadline = time_budget(&request, None);
         let message = request.into_inner();
         logged("MostProbableExplanation", async {
-            self.run(message.context, move |loaded, _, evidence| {
+            self.run(deadline, message.context, move |loaded, _, evidence| {
                 let network = &loaded.network;
                 let result = if message.variables.is_empty() {
                     analysis::most_probable_explanation(network, evidence)?
@@ -126,9 +137,10 @@ impl pb::analysis_service_server::AnalysisService for AnalysisApi {
         &self,
         request: Request<pb::JointPosteriorRequest>,
     ) -> Result<Response<pb::JointPosteriorResponse>, Status> {
+        let deadline = time_budget(&request, None);
         let message = request.into_inner();
         logged("JointPosterior", async {
-            self.run(message.context, move |loaded, _, evidence| {
+            self.run(deadline, message.context, move |loaded, _, evidence| {
                 let network = &loaded.network;
                 let vars = resolve(network, &message.variables)?;
                 if vars.is_empty() {
@@ -162,49 +174,54 @@ impl pb::analysis_service_server::AnalysisService for AnalysisApi {
         &self,
         request: Request<pb::InterveneRequest>,
     ) -> Result<Response<pb::InterveneResponse>, Status> {
+        let deadline = time_budget(&request, None);
         let message = request.into_inner();
         let budget = *self.0.registry.budget();
         logged("Intervene", async {
-            self.run(message.context, move |loaded, engine, evidence| {
-                let network = &loaded.network;
-                let mut settings = Vec::with_capacity(message.interventions.len());
-                for item in &message.interventions {
-                    let var = network.variable_id(&item.variable)?;
-                    settings.push((var, network.state_index(var, &item.state)?));
-                }
-                if settings.is_empty() {
-                    return Err(ServiceError::InvalidRequest(
-                        "name at least one intervention".to_string(),
-                    ));
-                }
-                let targets = resolve(network, &message.targets)?;
-                let surgery = Arc::new(analysis::intervene(network, &settings)?);
-                // The mutilated network is new: compile a tree for it when one fits.
-                let surgery_engine: Box<dyn InferenceEngine> =
-                    match crate::JunctionTree::compile(surgery.clone(), &budget) {
-                        Ok(tree) => Box::new(tree),
-                        Err(_) => Box::new(crate::VariableElimination::new(surgery.clone())),
-                    };
-                let interventional = surgery_engine.posteriors(evidence, &targets)?;
-                let mut observed = evidence.clone();
-                let observable = settings
-                    .iter()
-                    .all(|&(var, state)| observed.observe(network, var, state).is_ok());
-                let observational = if observable {
-                    match engine.posteriors(&observed, &targets) {
-                        Ok(answer) => convert::posteriors_message(network, &answer),
-                        Err(crate::InferenceError::ImpossibleEvidence { .. }) => Vec::new(),
-                        Err(other) => return Err(other.into()),
+            self.run(
+                deadline,
+                message.context,
+                move |loaded, engine, evidence| {
+                    let network = &loaded.network;
+                    let mut settings = Vec::with_capacity(message.interventions.len());
+                    for item in &message.interventions {
+                        let var = network.variable_id(&item.variable)?;
+                        settings.push((var, network.state_index(var, &item.state)?));
                     }
-                } else {
-                    Vec::new()
-                };
-                Ok(pb::InterveneResponse {
-                    interventional: convert::posteriors_message(network, &interventional),
-                    observational,
-                    log_p_evidence: interventional.ln_p_evidence(),
-                })
-            })
+                    if settings.is_empty() {
+                        return Err(ServiceError::InvalidRequest(
+                            "name at least one intervention".to_string(),
+                        ));
+                    }
+                    let targets = resolve(network, &message.targets)?;
+                    let surgery = Arc::new(analysis::intervene(network, &settings)?);
+                    // The mutilated network is new: compile a tree for it when one fits.
+                    let surgery_engine: Box<dyn InferenceEngine> =
+                        match crate::JunctionTree::compile(surgery.clone(), &budget) {
+                            Ok(tree) => Box::new(tree),
+                            Err(_) => Box::new(crate::VariableElimination::new(surgery.clone())),
+                        };
+                    let interventional = surgery_engine.posteriors(evidence, &targets)?;
+                    let mut observed = evidence.clone();
+                    let observable = settings
+                        .iter()
+                        .all(|&(var, state)| observed.observe(network, var, state).is_ok());
+                    let observational = if observable {
+                        match engine.posteriors(&observed, &targets) {
+                            Ok(answer) => convert::posteriors_message(network, &answer),
+                            Err(crate::InferenceError::ImpossibleEvidence { .. }) => Vec::new(),
+                            Err(other) => return Err(other.into()),
+                        }
+                    } else {
+                        Vec::new()
+                    };
+                    Ok(pb::InterveneResponse {
+                        interventional: convert::posteriors_message(network, &interventional),
+                        observational,
+                        log_p_evidence: interventional.ln_p_evidence(),
+                    })
+                },
+            )
             .await
         })
         .await
@@ -214,26 +231,32 @@ impl pb::analysis_service_server::AnalysisService for AnalysisApi {
         &self,
         request: Request<pb::ValueOfInformationRequest>,
     ) -> Result<Response<pb::ValueOfInformationResponse>, Status> {
+        let deadline = time_budget(&request, None);
         let message = request.into_inner();
         logged("ValueOfInformation", async {
-            self.run(message.context, move |loaded, engine, evidence| {
-                let network = &loaded.network;
-                let target = network.variable_id(&message.target)?;
-                let candidates = resolve(network, &message.candidates)?;
-                let result = analysis::value_of_information(engine, evidence, target, &candidates)?;
-                Ok(pb::ValueOfInformationResponse {
-                    target: message.target.clone(),
-                    entropy: result.entropy,
-                    ranking: result
-                        .ranking
-                        .iter()
-                        .map(|info| pb::Information {
-                            variable: network.variable(info.variable).name().to_string(),
-                            mutual_information: info.mutual_information,
-                        })
-                        .collect(),
-                })
-            })
+            self.run(
+                deadline,
+                message.context,
+                move |loaded, engine, evidence| {
+                    let network = &loaded.network;
+                    let target = network.variable_id(&message.target)?;
+                    let candidates = resolve(network, &message.candidates)?;
+                    let result =
+                        analysis::value_of_information(engine, evidence, target, &candidates)?;
+                    Ok(pb::ValueOfInformationResponse {
+                        target: message.target.clone(),
+                        entropy: result.entropy,
+                        ranking: result
+                            .ranking
+                            .iter()
+                            .map(|info| pb::Information {
+                                variable: network.variable(info.variable).name().to_string(),
+                                mutual_information: info.mutual_information,
+                            })
+                            .collect(),
+                    })
+                },
+            )
             .await
         })
         .await
@@ -243,47 +266,52 @@ impl pb::analysis_service_server::AnalysisService for AnalysisApi {
         &self,
         request: Request<pb::ExplainRequest>,
     ) -> Result<Response<pb::ExplainResponse>, Status> {
+        let deadline = time_budget(&request, None);
         let message = request.into_inner();
         logged("Explain", async {
-            self.run(message.context, move |loaded, engine, evidence| {
-                let network = &loaded.network;
-                let target = network.variable_id(&message.target)?;
-                let report = analysis::explain(engine, evidence, target)?;
-                Ok(pb::ExplainResponse {
-                    target: message.target.clone(),
-                    states: network.variable(target).states().to_vec(),
-                    prior: report.prior.clone(),
-                    posterior: report.posterior.clone(),
-                    log_p_evidence: report.ln_p_evidence,
-                    items: report
-                        .items
-                        .iter()
-                        .map(|item| {
-                            let variable = network.variable(item.variable);
-                            pb::EvidenceImpact {
-                                variable: variable.name().to_string(),
-                                state: evidence
-                                    .hard_state(item.variable)
-                                    .map(|s| variable.states()[s].clone())
-                                    .unwrap_or_default(),
-                                likelihood: evidence
-                                    .soft()
-                                    .get(&item.variable)
-                                    .cloned()
-                                    .unwrap_or_default(),
-                                posterior_without: item.posterior_without.clone(),
-                                total_variation: item.total_variation,
-                                log_likelihood_ratio: item.log_likelihood_ratio.clone(),
-                                log_p_item: item.ln_p_item,
-                                log_p_item_given_rest: item.ln_p_item_given_rest,
-                                conflict_contribution: item.conflict_contribution,
-                            }
-                        })
-                        .collect(),
-                    conflict: report.conflict.value,
-                    conflicting: report.conflict.value > 0.0,
-                })
-            })
+            self.run(
+                deadline,
+                message.context,
+                move |loaded, engine, evidence| {
+                    let network = &loaded.network;
+                    let target = network.variable_id(&message.target)?;
+                    let report = analysis::explain(engine, evidence, target)?;
+                    Ok(pb::ExplainResponse {
+                        target: message.target.clone(),
+                        states: network.variable(target).states().to_vec(),
+                        prior: report.prior.clone(),
+                        posterior: report.posterior.clone(),
+                        log_p_evidence: report.ln_p_evidence,
+                        items: report
+                            .items
+                            .iter()
+                            .map(|item| {
+                                let variable = network.variable(item.variable);
+                                pb::EvidenceImpact {
+                                    variable: variable.name().to_string(),
+                                    state: evidence
+                                        .hard_state(item.variable)
+                                        .map(|s| variable.states()[s].clone())
+                                        .unwrap_or_default(),
+                                    likelihood: evidence
+                                        .soft()
+                                        .get(&item.variable)
+                                        .cloned()
+                                        .unwrap_or_default(),
+                                    posterior_without: item.posterior_without.clone(),
+                                    total_variation: item.total_variation,
+                                    log_likelihood_ratio: item.log_likelihood_ratio.clone(),
+                                    log_p_item: item.ln_p_item,
+                                    log_p_item_given_rest: item.ln_p_item_given_rest,
+                                    conflict_contribution: item.conflict_contribution,
+                                }
+                            })
+                            .collect(),
+                        conflict: report.conflict.value,
+                        conflicting: report.conflict.value > 0.0,
+                    })
+                },
+            )
             .await
         })
         .await
@@ -293,6 +321,7 @@ impl pb::analysis_service_server::AnalysisService for AnalysisApi {
         &self,
         request: Request<pb::SensitivityRequest>,
     ) -> Result<Response<pb::SensitivityResponse>, Status> {
+        let deadline = time_budget(&request, None);
         let message = request.into_inner();
         logged("Sensitivity", async {
             if message.top < 0 {
@@ -301,7 +330,7 @@ impl pb::analysis_service_server::AnalysisService for AnalysisApi {
                     message.top
                 )));
             }
-            self.run(message.context, move |loaded, _, evidence| {
+            self.run(deadline, message.context, move |loaded, _, evidence| {
                 let network = &loaded.network;
                 let target = network.variable_id(&message.target)?;
                 let state = network.state_index(target, &message.state)?;
