@@ -152,11 +152,23 @@ async fn long_sampling_stops_at_the_deadline_and_frees_its_slot() {
     // One slot: if a run outlived its deadline, the next query would be refused.
     let server = start(1).await;
     let mut client = InferenceServiceClient::new(server.channel().await);
-    for engine in [pb::Engine::LikelihoodWeighting, pb::Engine::Epis] {
-        let options = pb::SamplingOptions {
-            n_samples: 1_000_000_000,
-            ..Default::default()
-        };
+    for (engine, options) in [
+        (
+            pb::Engine::LikelihoodWeighting,
+            pb::SamplingOptions {
+                n_samples: 1_000_000_000,
+                ..Default::default()
+            },
+        ),
+        (
+            pb::Engine::Gibbs,
+            pb::SamplingOptions {
+                n_samples: 1_000_000_000,
+                thinning: 10_000,
+                ..Default::default()
+            },
+        ),
+    ] {
         // The request's own timeout, so that the server's answer is what is checked, not the
         // client's own timer (which fires at the same moment).
         let deadline = Duration::from_millis(400);
@@ -182,6 +194,123 @@ async fn long_sampling_stops_at_the_deadline_and_frees_its_slot() {
     }
 }
 
+#[tokio::test]
+async fn a_cancelled_query_frees_its_slot() {
+    let server = start(1).await;
+    let channel = server.channel().await;
+    let mut client = InferenceServiceClient::new(channel.clone());
+    let long = sampling_query(
+        "alarm",
+        pb::Engine::LikelihoodWeighting,
+        pb::SamplingOptions {
+            n_samples: 1_000_000_000,
+            ..Default::default()
+        },
+    );
+    let call = tokio::spawn(async move { client.query(long).await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Dropping the call resets its stream: the server's handler future is dropped.
+    call.abort();
+    let _ = call.await;
+    let started = Instant::now();
+    loop {
+        let outcome = InferenceServiceClient::new(channel.clone())
+            .query(pb::QueryRequest {
+                network: "asia".into(),
+                ..Default::default()
+            })
+            .await;
+        match outcome {
+            Ok(_) => break,
+            Err(status) if status.code() == Code::ResourceExhausted => {
+                assert!(
+                    started.elapsed() < SLACK,
+                    "the cancelled query still holds the only slot"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(status) => panic!("{status:?}"),
+        }
+    }
+}
+
+/// A random network of `n` binary variables, each with up to four earlier parents: the kind of
+/// upload whose junction-tree cost estimate used to run for minutes.
+fn random_network(n: usize) -> String {
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut text = String::from("network random {}\n");
+    for i in 0..n {
+        text.push_str(&format!(
+            "variable v{i} {{ type discrete [ 2 ] {{ a, b }}; }}\n"
+        ));
+    }
+    for i in 0..n {
+        let mut parents: Vec<usize> = (0..4.min(i)).map(|_| next() as usize % i).collect();
+        parents.sort();
+        parents.dedup();
+        let rows = 1 << parents.len();
+        let mut values = vec!["0.4"; rows];
+        values.extend(vec!["0.6"; rows]);
+        let given = if parents.is_empty() {
+            String::new()
+        } else {
+            let names: Vec<String> = parents.iter().map(|p| format!("v{p}")).collect();
+            format!(" | {}", names.join(", "))
+        };
+        text.push_str(&format!(
+            "probability ( v{i}{given} ) {{ table {}; }}\n",
+            values.join(", ")
+        ));
+    }
+    text
+}
+
+#[test]
+fn a_costly_upload_returns_within_its_deadline() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(costly_upload());
+    // Not dropping the runtime, which would wait for its blocking pool: stopping the estimate
+    // itself is the engines' part (their own tests); this one is about the server answering
+    // and serving on.
+    std::mem::forget(runtime);
+}
+
+async fn costly_upload() {
+    let server = start(4).await;
+    let mut client = NetworkServiceClient::new(server.channel().await);
+    let deadline = Duration::from_secs(2);
+    let started = Instant::now();
+    let outcome = client
+        .upload_network(with_timeout(
+            pb::UploadNetworkRequest {
+                name: "random3000".into(),
+                format: 0,
+                content: random_network(3_000),
+                replace: false,
+            },
+            deadline,
+        ))
+        .await;
+    let elapsed = started.elapsed();
+    assert!(elapsed < deadline + SLACK, "the upload took {elapsed:?}");
+    if let Err(status) = outcome {
+        assert!(
+            [Code::DeadlineExceeded, Code::ResourceExhausted].contains(&status.code()),
+            "{status:?}"
+        );
+    }
+    still_serving(&server).await;
+}
+
 fn soft(pairs: &[(&str, &[f64])]) -> HashMap<String, pb::Likelihood> {
     pairs
         .iter()
@@ -194,6 +323,62 @@ fn soft(pairs: &[(&str, &[f64])]) -> HashMap<String, pb::Likelihood> {
             )
         })
         .collect()
+}
+
+#[tokio::test]
+async fn extreme_likelihoods_give_finite_answers_or_a_client_code() {
+    let server = start(4).await;
+    let mut client = InferenceServiceClient::new(server.channel().await);
+    let engines = [
+        pb::Engine::Unspecified,
+        pb::Engine::JunctionTree,
+        pb::Engine::VariableElimination,
+        pb::Engine::Enumeration,
+        pb::Engine::LikelihoodWeighting,
+        pb::Engine::Gibbs,
+        pb::Engine::Rejection,
+        pb::Engine::Epis,
+    ];
+    for likelihood in [[1e-320, 1.0], [1e300, 1.0], [f64::MAX, f64::MIN_POSITIVE]] {
+        for engine in engines {
+            let request = pb::QueryRequest {
+                network: "asia".into(),
+                evidence: Some(pb::Evidence {
+                    hard: [("smoke", "yes"), ("xray", "yes")]
+                        .iter()
+                        .map(|(v, s)| (v.to_string(), s.to_string()))
+                        .collect(),
+                    soft: soft(&[("dysp", &likelihood)]),
+                }),
+                engine: engine as i32,
+                sampling: Some(pb::SamplingOptions {
+                    n_samples: 20_000,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            };
+            match client
+                .query(with_timeout(request, Duration::from_secs(20)))
+                .await
+            {
+                Ok(answer) => {
+                    for posterior in answer.into_inner().posteriors {
+                        let sum: f64 = posterior.probabilities.iter().sum();
+                        assert!(
+                            posterior.probabilities.iter().all(|p| p.is_finite())
+                                && (sum - 1.0).abs() < 1e-9,
+                            "{engine:?} {likelihood:?}: {posterior:?}"
+                        );
+                    }
+                }
+                Err(status) => assert!(
+                    ![Code::Internal, Code::Unknown].contains(&status.code()),
+                    "{engine:?} {likelihood:?}: {status:?}"
+                ),
+            }
+        }
+    }
+    still_serving(&server).await;
 }
 
 #[tokio::test]
@@ -367,4 +552,34 @@ async fn twenty_watchers_of_one_session_see_every_revision() {
     }
     assert!(firsts.windows(2).all(|w| w[0] == w[1]));
     still_serving(&server).await;
+}
+
+#[tokio::test]
+async fn shutdown_ends_within_its_grace_while_a_computation_runs() {
+    let server = start(4).await;
+    let mut client = InferenceServiceClient::new(server.channel().await);
+    let long = sampling_query(
+        "alarm",
+        pb::Engine::LikelihoodWeighting,
+        pb::SamplingOptions {
+            n_samples: 1_000_000_000,
+            ..Default::default()
+        },
+    );
+    let call = tokio::spawn(async move { client.query(long).await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = Instant::now();
+    server.shutdown().await;
+    // The in-process server's grace is 2 s.
+    assert!(started.elapsed() < Duration::from_secs(2) + SLACK);
+    let outcome = tokio::time::timeout(SLACK, call)
+        .await
+        .expect("the call ended with the server")
+        .unwrap();
+    if let Err(status) = outcome {
+        assert!(
+            [Code::Unavailable, Code::Cancelled, Code::Unknown].contains(&status.code()),
+            "{status:?}"
+        );
+    }
 }
