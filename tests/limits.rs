@@ -106,7 +106,7 @@ async fn oversized_inputs_get_clear_errors_and_the_server_goes_on() {
     assert_eq!(refused.code(), Code::InvalidArgument);
     assert_eq!(
         refused.message(),
-        "the evidence has 1000000 items; at most 10000 are accepted"
+        "evidence: the evidence has 1000000 items; at most 10000 are accepted"
     );
     still_serving(&server).await;
 

@@ -125,8 +125,24 @@ fn reload_on_hangup(file: Option<PathBuf>, active: Option<Arc<service::Tokens>>)
     Ok(())
 }
 
+/// Resolves when the process receives SIGINT (Ctrl-C) or SIGTERM, and from then on makes sure
+/// the process ends: if it is still running `grace` plus a margin later (a computation that
+/// does not stop, a blocking call that does not return), it exits with status 1.
+async fn termination(grace: std::time::Duration) {
+    signalled().await;
+    let limit = grace + std::time::Duration::from_secs(2);
+    std::thread::spawn(move || {
+        std::thread::sleep(limit);
+        eprintln!(
+            "credence: still running {:.1} s after the shutdown signal; exiting now",
+            limit.as_secs_f64()
+        );
+        std::process::exit(1);
+    });
+}
+
 /// Resolves when the process receives SIGINT (Ctrl-C) or SIGTERM.
-async fn termination() {
+async fn signalled() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
@@ -178,7 +194,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(async {
+    let result = runtime.block_on(async {
         let (shared, problems) = service::open(&config)?;
         #[cfg(unix)]
         reload_on_hangup(args.tokens_file.clone(), config.tokens.clone())?;
@@ -207,8 +223,12 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         let scheme = if config.tls.is_some() { "https" } else { "http" };
         tracing::info!("the browser workspace is at {scheme}://{address}/");
         let grace = std::time::Duration::from_secs_f64(args.shutdown_grace.max(0.0));
-        service::serve(listener, shared, termination(), grace).await?;
+        service::serve(listener, shared, termination(grace), grace).await?;
         tracing::info!("stopped");
-        Ok(ExitCode::SUCCESS)
-    })
+        Ok::<_, anyhow::Error>(ExitCode::SUCCESS)
+    });
+    // Blocking work still running (cancelled, finishing its current step) must not hold the
+    // process: dropping the runtime would wait for it.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    result
 }

@@ -86,6 +86,28 @@ impl AutoEngine {
         }
     }
 
+    /// The sampling engine for a network already known to be over `budget` (`estimate` is its
+    /// tree's cost), built from `sampler`, whose compiled tables it shares: nothing is
+    /// triangulated again. A server keeps one sampler per network and builds this per query.
+    pub fn over_budget(
+        network: Arc<Network>,
+        sampler: Sampler,
+        estimate: &super::CostEstimate,
+        budget: &Budget,
+    ) -> AutoEngine {
+        let why = format!(
+            "the junction tree would need {}, over the memory budget of {}",
+            format_bytes(estimate.bytes),
+            format_bytes(budget.max_bytes as f64)
+        );
+        AutoEngine {
+            network,
+            exact: None,
+            sampler: Some(sampler),
+            why,
+        }
+    }
+
     /// Whether queries are answered exactly.
     pub fn is_exact(&self) -> bool {
         self.exact.is_some()

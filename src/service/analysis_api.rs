@@ -2,7 +2,7 @@
 //! stateless evidence or on a session's evidence at any revision.
 
 use super::Shared;
-use super::api::logged;
+use super::api::{CancelOnDrop, logged, time_budget};
 use super::auth::{Caller, Scope};
 use super::convert;
 use super::error::ServiceError;
@@ -10,6 +10,7 @@ use super::pb;
 use super::registry::LoadedNetwork;
 use super::sessions::{self, Findings, Need};
 use crate::analysis;
+use crate::cancel::{CancelToken, Interrupted};
 use crate::{Evidence, InferenceEngine, Network, VarId};
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
@@ -57,27 +58,40 @@ impl AnalysisApi {
     async fn run<T: Send + 'static>(
         &self,
         caller: &Caller,
+        deadline: Option<std::time::Duration>,
         context: Option<pb::EvidenceContext>,
-        work: impl FnOnce(&LoadedNetwork, &dyn InferenceEngine, &Evidence) -> Result<T, ServiceError>
+        work: impl FnOnce(
+            &LoadedNetwork,
+            &dyn InferenceEngine,
+            &Evidence,
+            &CancelToken,
+        ) -> Result<T, ServiceError>
         + Send
         + 'static,
     ) -> Result<T, ServiceError> {
         let (loaded, findings) = self.context(caller, context).await?;
-        let permit = self
-            .0
-            .query_slots
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| ServiceError::Overloaded(self.0.max_concurrent_queries))?;
+        // As for queries: a network that is no longer served is said so, not analysed empty.
+        loaded.ensure_available()?;
+        let permit = self.0.query_slot()?;
         let budget = *self.0.registry.budget();
-        tokio::task::spawn_blocking(move || {
+        // The analyses check the token as they go: a deadline, a cancel or shutdown stops them.
+        let cancel = CancelOnDrop(self.0.request_token(deadline));
+        let token = cancel.0.clone();
+        let work = tokio::task::spawn_blocking(move || {
             let _permit = permit;
+            token.check()?;
             let evidence = sessions::to_evidence(&loaded.network, &findings)?;
             let engine = loaded.exact_engine(&budget)?;
-            work(&loaded, engine.as_ref(), &evidence)
-        })
-        .await
-        .map_err(|e| ServiceError::Internal(format!("analysis worker failed: {e}")))?
+            token.check()?;
+            work(&loaded, engine.as_ref(), &evidence, &token)
+        });
+        let joined = match cancel.0.deadline() {
+            Some(at) => tokio::time::timeout_at(at.into(), work)
+                .await
+                .map_err(|_| ServiceError::from(Interrupted::DeadlineExceeded))?,
+            None => work.await,
+        };
+        joined.map_err(|e| ServiceError::Internal(format!("analysis worker failed: {e}")))?
     }
 }
 
@@ -103,27 +117,33 @@ impl pb::analysis_service_server::AnalysisService for AnalysisApi {
         request: Request<pb::MpeRequest>,
     ) -> Result<Response<pb::MpeResponse>, Status> {
         let caller = Caller::of(&request);
+        let deadline = time_budget(&request, None);
         let message = request.into_inner();
         logged("MostProbableExplanation", async {
-            self.run(&caller, message.context, move |loaded, _, evidence| {
-                let network = &loaded.network;
-                let result = if message.variables.is_empty() {
-                    analysis::most_probable_explanation(network, evidence)?
-                } else {
-                    let vars = resolve(network, &message.variables)?;
-                    analysis::maximum_a_posteriori(network, evidence, &vars)?
-                };
-                let mut assignment = result.assignment.clone();
-                assignment.sort_by_key(|(v, _)| *v);
-                Ok(pb::MpeResponse {
-                    assignment: assignment
-                        .iter()
-                        .map(|&(v, s)| self::assignment(network, v, s))
-                        .collect(),
-                    log_probability: result.ln_probability,
-                    log_p_evidence: result.ln_p_evidence,
-                })
-            })
+            self.run(
+                &caller,
+                deadline,
+                message.context,
+                move |loaded, _, evidence, cancel| {
+                    let network = &loaded.network;
+                    let result = if message.variables.is_empty() {
+                        analysis::most_probable_explanation_until(network, evidence, cancel)?
+                    } else {
+                        let vars = resolve(network, &message.variables)?;
+                        analysis::maximum_a_posteriori_until(network, evidence, &vars, cancel)?
+                    };
+                    let mut assignment = result.assignment.clone();
+                    assignment.sort_by_key(|(v, _)| *v);
+                    Ok(pb::MpeResponse {
+                        assignment: assignment
+                            .iter()
+                            .map(|&(v, s)| self::assignment(network, v, s))
+                            .collect(),
+                        log_probability: result.ln_probability,
+                        log_p_evidence: result.ln_p_evidence,
+                    })
+                },
+            )
             .await
         })
         .await
@@ -134,33 +154,39 @@ impl pb::analysis_service_server::AnalysisService for AnalysisApi {
         request: Request<pb::JointPosteriorRequest>,
     ) -> Result<Response<pb::JointPosteriorResponse>, Status> {
         let caller = Caller::of(&request);
+        let deadline = time_budget(&request, None);
         let message = request.into_inner();
         logged("JointPosterior", async {
-            self.run(&caller, message.context, move |loaded, _, evidence| {
-                let network = &loaded.network;
-                let vars = resolve(network, &message.variables)?;
-                if vars.is_empty() {
-                    return Err(ServiceError::InvalidRequest(
-                        "name at least one variable".to_string(),
-                    ));
-                }
-                let joint = analysis::joint_posterior(network, evidence, &vars)?;
-                Ok(pb::JointPosteriorResponse {
-                    variables: message.variables.clone(),
-                    entries: joint
-                        .iter()
-                        .map(|(states, probability)| pb::JointEntry {
-                            states: joint
-                                .vars()
-                                .iter()
-                                .zip(&states)
-                                .map(|(&v, &s)| network.variable(v).states()[s].clone())
-                                .collect(),
-                            probability,
-                        })
-                        .collect(),
-                })
-            })
+            self.run(
+                &caller,
+                deadline,
+                message.context,
+                move |loaded, _, evidence, cancel| {
+                    let network = &loaded.network;
+                    let vars = resolve(network, &message.variables)?;
+                    if vars.is_empty() {
+                        return Err(ServiceError::InvalidRequest(
+                            "name at least one variable".to_string(),
+                        ));
+                    }
+                    let joint = analysis::joint_posterior_until(network, evidence, &vars, cancel)?;
+                    Ok(pb::JointPosteriorResponse {
+                        variables: message.variables.clone(),
+                        entries: joint
+                            .iter()
+                            .map(|(states, probability)| pb::JointEntry {
+                                states: joint
+                                    .vars()
+                                    .iter()
+                                    .zip(&states)
+                                    .map(|(&v, &s)| network.variable(v).states()[s].clone())
+                                    .collect(),
+                                probability,
+                            })
+                            .collect(),
+                    })
+                },
+            )
             .await
         })
         .await
@@ -171,49 +197,58 @@ impl pb::analysis_service_server::AnalysisService for AnalysisApi {
         request: Request<pb::InterveneRequest>,
     ) -> Result<Response<pb::InterveneResponse>, Status> {
         let caller = Caller::of(&request);
+        let deadline = time_budget(&request, None);
         let message = request.into_inner();
         let budget = *self.0.registry.budget();
         logged("Intervene", async {
-            self.run(&caller, message.context, move |loaded, engine, evidence| {
-                let network = &loaded.network;
-                let mut settings = Vec::with_capacity(message.interventions.len());
-                for item in &message.interventions {
-                    let var = network.variable_id(&item.variable)?;
-                    settings.push((var, network.state_index(var, &item.state)?));
-                }
-                if settings.is_empty() {
-                    return Err(ServiceError::InvalidRequest(
-                        "name at least one intervention".to_string(),
-                    ));
-                }
-                let targets = resolve(network, &message.targets)?;
-                let surgery = Arc::new(analysis::intervene(network, &settings)?);
-                // The mutilated network is new: compile a tree for it when one fits.
-                let surgery_engine: Box<dyn InferenceEngine> =
-                    match crate::JunctionTree::compile(surgery.clone(), &budget) {
-                        Ok(tree) => Box::new(tree),
-                        Err(_) => Box::new(crate::VariableElimination::new(surgery.clone())),
-                    };
-                let interventional = surgery_engine.posteriors(evidence, &targets)?;
-                let mut observed = evidence.clone();
-                let observable = settings
-                    .iter()
-                    .all(|&(var, state)| observed.observe(network, var, state).is_ok());
-                let observational = if observable {
-                    match engine.posteriors(&observed, &targets) {
-                        Ok(answer) => convert::posteriors_message(network, &answer),
-                        Err(crate::InferenceError::ImpossibleEvidence { .. }) => Vec::new(),
-                        Err(other) => return Err(other.into()),
+            self.run(
+                &caller,
+                deadline,
+                message.context,
+                move |loaded, engine, evidence, cancel| {
+                    let network = &loaded.network;
+                    let mut settings = Vec::with_capacity(message.interventions.len());
+                    for item in &message.interventions {
+                        let var = network.variable_id(&item.variable)?;
+                        settings.push((var, network.state_index(var, &item.state)?));
                     }
-                } else {
-                    Vec::new()
-                };
-                Ok(pb::InterveneResponse {
-                    interventional: convert::posteriors_message(network, &interventional),
-                    observational,
-                    log_p_evidence: interventional.ln_p_evidence(),
-                })
-            })
+                    if settings.is_empty() {
+                        return Err(ServiceError::InvalidRequest(
+                            "name at least one intervention".to_string(),
+                        ));
+                    }
+                    let targets = resolve(network, &message.targets)?;
+                    let surgery = Arc::new(analysis::intervene(network, &settings)?);
+                    // The mutilated network is new: compile a tree for it when one fits.
+                    let surgery_engine: Box<dyn InferenceEngine> =
+                        match crate::JunctionTree::compile_until(surgery.clone(), &budget, cancel) {
+                            Ok(tree) => Box::new(tree),
+                            Err(crate::InferenceError::Interrupted(why)) => return Err(why.into()),
+                            Err(_) => Box::new(crate::VariableElimination::new(surgery.clone())),
+                        };
+                    let interventional = surgery_engine
+                        .answer_until(evidence, &targets, cancel)?
+                        .posteriors;
+                    let mut observed = evidence.clone();
+                    let observable = settings
+                        .iter()
+                        .all(|&(var, state)| observed.observe(network, var, state).is_ok());
+                    let observational = if observable {
+                        match engine.answer_until(&observed, &targets, cancel) {
+                            Ok(answer) => convert::posteriors_message(network, &answer.posteriors),
+                            Err(crate::InferenceError::ImpossibleEvidence { .. }) => Vec::new(),
+                            Err(other) => return Err(other.into()),
+                        }
+                    } else {
+                        Vec::new()
+                    };
+                    Ok(pb::InterveneResponse {
+                        interventional: convert::posteriors_message(network, &interventional),
+                        observational,
+                        log_p_evidence: interventional.ln_p_evidence(),
+                    })
+                },
+            )
             .await
         })
         .await
@@ -224,26 +259,38 @@ impl pb::analysis_service_server::AnalysisService for AnalysisApi {
         request: Request<pb::ValueOfInformationRequest>,
     ) -> Result<Response<pb::ValueOfInformationResponse>, Status> {
         let caller = Caller::of(&request);
+        let deadline = time_budget(&request, None);
         let message = request.into_inner();
         logged("ValueOfInformation", async {
-            self.run(&caller, message.context, move |loaded, engine, evidence| {
-                let network = &loaded.network;
-                let target = network.variable_id(&message.target)?;
-                let candidates = resolve(network, &message.candidates)?;
-                let result = analysis::value_of_information(engine, evidence, target, &candidates)?;
-                Ok(pb::ValueOfInformationResponse {
-                    target: message.target.clone(),
-                    entropy: result.entropy,
-                    ranking: result
-                        .ranking
-                        .iter()
-                        .map(|info| pb::Information {
-                            variable: network.variable(info.variable).name().to_string(),
-                            mutual_information: info.mutual_information,
-                        })
-                        .collect(),
-                })
-            })
+            self.run(
+                &caller,
+                deadline,
+                message.context,
+                move |loaded, engine, evidence, cancel| {
+                    let network = &loaded.network;
+                    let target = network.variable_id(&message.target)?;
+                    let candidates = resolve(network, &message.candidates)?;
+                    let result = analysis::value_of_information_until(
+                        engine,
+                        evidence,
+                        target,
+                        &candidates,
+                        cancel,
+                    )?;
+                    Ok(pb::ValueOfInformationResponse {
+                        target: message.target.clone(),
+                        entropy: result.entropy,
+                        ranking: result
+                            .ranking
+                            .iter()
+                            .map(|info| pb::Information {
+                                variable: network.variable(info.variable).name().to_string(),
+                                mutual_information: info.mutual_information,
+                            })
+                            .collect(),
+                    })
+                },
+            )
             .await
         })
         .await
@@ -254,47 +301,53 @@ impl pb::analysis_service_server::AnalysisService for AnalysisApi {
         request: Request<pb::ExplainRequest>,
     ) -> Result<Response<pb::ExplainResponse>, Status> {
         let caller = Caller::of(&request);
+        let deadline = time_budget(&request, None);
         let message = request.into_inner();
         logged("Explain", async {
-            self.run(&caller, message.context, move |loaded, engine, evidence| {
-                let network = &loaded.network;
-                let target = network.variable_id(&message.target)?;
-                let report = analysis::explain(engine, evidence, target)?;
-                Ok(pb::ExplainResponse {
-                    target: message.target.clone(),
-                    states: network.variable(target).states().to_vec(),
-                    prior: report.prior.clone(),
-                    posterior: report.posterior.clone(),
-                    log_p_evidence: report.ln_p_evidence,
-                    items: report
-                        .items
-                        .iter()
-                        .map(|item| {
-                            let variable = network.variable(item.variable);
-                            pb::EvidenceImpact {
-                                variable: variable.name().to_string(),
-                                state: evidence
-                                    .hard_state(item.variable)
-                                    .map(|s| variable.states()[s].clone())
-                                    .unwrap_or_default(),
-                                likelihood: evidence
-                                    .soft()
-                                    .get(&item.variable)
-                                    .cloned()
-                                    .unwrap_or_default(),
-                                posterior_without: item.posterior_without.clone(),
-                                total_variation: item.total_variation,
-                                log_likelihood_ratio: item.log_likelihood_ratio.clone(),
-                                log_p_item: item.ln_p_item,
-                                log_p_item_given_rest: item.ln_p_item_given_rest,
-                                conflict_contribution: item.conflict_contribution,
-                            }
-                        })
-                        .collect(),
-                    conflict: report.conflict.value,
-                    conflicting: report.conflict.value > 0.0,
-                })
-            })
+            self.run(
+                &caller,
+                deadline,
+                message.context,
+                move |loaded, engine, evidence, cancel| {
+                    let network = &loaded.network;
+                    let target = network.variable_id(&message.target)?;
+                    let report = analysis::explain_until(engine, evidence, target, cancel)?;
+                    Ok(pb::ExplainResponse {
+                        target: message.target.clone(),
+                        states: network.variable(target).states().to_vec(),
+                        prior: report.prior.clone(),
+                        posterior: report.posterior.clone(),
+                        log_p_evidence: report.ln_p_evidence,
+                        items: report
+                            .items
+                            .iter()
+                            .map(|item| {
+                                let variable = network.variable(item.variable);
+                                pb::EvidenceImpact {
+                                    variable: variable.name().to_string(),
+                                    state: evidence
+                                        .hard_state(item.variable)
+                                        .map(|s| variable.states()[s].clone())
+                                        .unwrap_or_default(),
+                                    likelihood: evidence
+                                        .soft()
+                                        .get(&item.variable)
+                                        .cloned()
+                                        .unwrap_or_default(),
+                                    posterior_without: item.posterior_without.clone(),
+                                    total_variation: item.total_variation,
+                                    log_likelihood_ratio: item.log_likelihood_ratio.clone(),
+                                    log_p_item: item.ln_p_item,
+                                    log_p_item_given_rest: item.ln_p_item_given_rest,
+                                    conflict_contribution: item.conflict_contribution,
+                                }
+                            })
+                            .collect(),
+                        conflict: report.conflict.value,
+                        conflicting: report.conflict.value > 0.0,
+                    })
+                },
+            )
             .await
         })
         .await
@@ -305,6 +358,7 @@ impl pb::analysis_service_server::AnalysisService for AnalysisApi {
         request: Request<pb::SensitivityRequest>,
     ) -> Result<Response<pb::SensitivityResponse>, Status> {
         let caller = Caller::of(&request);
+        let deadline = time_budget(&request, None);
         let message = request.into_inner();
         logged("Sensitivity", async {
             if message.top < 0 {
@@ -313,49 +367,47 @@ impl pb::analysis_service_server::AnalysisService for AnalysisApi {
                     message.top
                 )));
             }
-            self.run(&caller, message.context, move |loaded, _, evidence| {
-                let network = &loaded.network;
-                let target = network.variable_id(&message.target)?;
-                let state = network.state_index(target, &message.state)?;
-                let result = analysis::sensitivity(network, evidence, target, state)?;
-                let top = match message.top {
-                    0 => DEFAULT_TOP,
-                    n => n as usize,
-                };
-                Ok(pb::SensitivityResponse {
-                    target: message.target.clone(),
-                    state: message.state.clone(),
-                    probability: result.probability,
-                    parameters: result
-                        .parameters
-                        .iter()
-                        .take(top)
-                        .map(|p| {
-                            let variable = network.variable(p.variable);
-                            let mut rest = p.configuration;
-                            let mut parents: Vec<pb::Assignment> = network
-                                .parents(p.variable)
-                                .iter()
-                                .rev()
-                                .map(|&parent| {
-                                    let card = network.cardinality(parent);
-                                    let state = rest % card;
-                                    rest /= card;
-                                    assignment(network, parent, state)
-                                })
-                                .collect();
-                            parents.reverse();
-                            pb::ParameterSensitivity {
-                                variable: variable.name().to_string(),
-                                parents,
-                                state: variable.states()[p.state].clone(),
-                                value: p.value,
-                                derivative: p.derivative,
-                            }
-                        })
-                        .collect(),
-                })
-            })
+            self.run(
+                &caller,
+                deadline,
+                message.context,
+                move |loaded, _, evidence, cancel| {
+                    let network = &loaded.network;
+                    let target = network.variable_id(&message.target)?;
+                    let state = network.state_index(target, &message.state)?;
+                    let result =
+                        analysis::sensitivity_until(network, evidence, target, state, cancel)?;
+                    let top = match message.top {
+                        0 => DEFAULT_TOP,
+                        n => n as usize,
+                    };
+                    Ok(pb::SensitivityResponse {
+                        target: message.target.clone(),
+                        state: message.state.clone(),
+                        probability: result.probability,
+                        parameters: result
+                            .parameters
+                            .iter()
+                            .take(top)
+                            .map(|p| {
+                                let variable = network.variable(p.variable);
+                                let parents = network
+                                    .configuration_states(p.variable, p.configuration)
+                                    .into_iter()
+                                    .map(|(parent, state)| assignment(network, parent, state))
+                                    .collect();
+                                pb::ParameterSensitivity {
+                                    variable: variable.name().to_string(),
+                                    parents,
+                                    state: variable.states()[p.state].clone(),
+                                    value: p.value,
+                                    derivative: p.derivative,
+                                }
+                            })
+                            .collect(),
+                    })
+                },
+            )
             .await
         })
         .await

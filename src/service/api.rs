@@ -8,6 +8,7 @@ use super::error::ServiceError;
 use super::pb;
 use super::registry::LoadedNetwork;
 use super::sessions::{self, Findings, Need, Revision, SessionState};
+use crate::cancel::{CancelToken, Interrupted};
 use crate::infer::{EngineKind, SamplingConfig};
 use crate::io::Format;
 use std::pin::Pin;
@@ -42,7 +43,7 @@ pub(super) async fn logged<T>(
 
 /// The time budget of a request: its own `timeout` field or the gRPC deadline, whichever is
 /// shorter.
-fn time_budget<T>(
+pub(super) fn time_budget<T>(
     request: &Request<T>,
     timeout: Option<&prost_types::Duration>,
 ) -> Option<Duration> {
@@ -60,13 +61,16 @@ fn time_budget<T>(
     }
 }
 
-/// `grpc-timeout` header values: an integer and a unit (H, M, S, m, u, n).
+/// `grpc-timeout` header values: an integer of at most 8 digits and a unit (H, M, S, m, u, n).
 fn parse_grpc_timeout(text: &str) -> Option<Duration> {
     let (digits, unit) = text.split_at(text.len().checked_sub(1)?);
+    if digits.is_empty() || digits.len() > 8 {
+        return None;
+    }
     let value: u64 = digits.parse().ok()?;
     Some(match unit {
-        "H" => Duration::from_secs(value * 3600),
-        "M" => Duration::from_secs(value * 60),
+        "H" => Duration::from_secs(value.checked_mul(3600)?),
+        "M" => Duration::from_secs(value.checked_mul(60)?),
         "S" => Duration::from_secs(value),
         "m" => Duration::from_millis(value),
         "u" => Duration::from_micros(value),
@@ -75,8 +79,44 @@ fn parse_grpc_timeout(text: &str) -> Option<Duration> {
     })
 }
 
+/// `now + budget`, or no deadline when there is no budget or it is too far to represent.
+fn deadline_after(budget: Option<Duration>) -> Option<Instant> {
+    budget.and_then(|b| Instant::now().checked_add(b))
+}
+
+/// A sampler stops by itself at its `max_time` with what it has; its token stops it this much
+/// later, should it not.
+const MAX_TIME_GRACE: Duration = Duration::from_millis(250);
+
+/// Cancels a request's token when dropped. Tonic drops a handler's future when the client
+/// cancels its call or goes away, so work running on the blocking pool for it sees the
+/// cancellation and stops, freeing its query slot.
+pub(super) struct CancelOnDrop(pub(super) CancelToken);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel(Interrupted::Cancelled);
+    }
+}
+
 impl Shared {
-    /// Posteriors of `targets` given `findings`, computed on the blocking pool.
+    /// The token of one request: a child of the server's shutdown token, stopping at the
+    /// request's time budget when it has one.
+    pub(super) fn request_token(&self, budget: Option<Duration>) -> CancelToken {
+        self.shutdown.with_optional_deadline(deadline_after(budget))
+    }
+
+    /// Takes a query slot, or says the server is at its limit.
+    pub(super) fn query_slot(&self) -> Result<tokio::sync::OwnedSemaphorePermit, ServiceError> {
+        self.query_slots
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| ServiceError::Overloaded(self.max_concurrent_queries))
+    }
+
+    /// Posteriors of `targets` given `findings` in one of the query slots, computed on the
+    /// blocking pool until `cancel` (or the sampler's `max_time`) stops it. Dropping the
+    /// returned future cancels the work.
     async fn infer(
         &self,
         loaded: Arc<LoadedNetwork>,
@@ -84,15 +124,40 @@ impl Shared {
         targets: Vec<String>,
         kind: EngineKind,
         sampling: SamplingConfig,
-        time_budget: Option<Duration>,
+        cancel: &CancelToken,
     ) -> Result<pb::QueryResponse, ServiceError> {
         loaded.ensure_available()?;
         convert::check_targets(&targets)?;
-        let permit = self
-            .query_slots
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| ServiceError::Overloaded(self.max_concurrent_queries))?;
+        let permit = self.query_slot()?;
+        self.compute(permit, loaded, findings, targets, kind, sampling, cancel)
+            .await
+    }
+
+    /// As [`infer`](Self::infer), in the slot `permit` (held until the work ends).
+    #[allow(clippy::too_many_arguments)]
+    async fn compute(
+        &self,
+        permit: tokio::sync::OwnedSemaphorePermit,
+        loaded: Arc<LoadedNetwork>,
+        findings: Findings,
+        targets: Vec<String>,
+        kind: EngineKind,
+        sampling: SamplingConfig,
+        cancel: &CancelToken,
+    ) -> Result<pb::QueryResponse, ServiceError> {
+        loaded.ensure_available()?;
+        convert::check_targets(&targets)?;
+        let token = match sampling.max_time {
+            Some(limit) if kind == EngineKind::Auto || kind.is_sampler() => cancel
+                .with_optional_deadline(
+                    limit
+                        .checked_add(MAX_TIME_GRACE)
+                        .and_then(|l| Instant::now().checked_add(l)),
+                ),
+            _ => cancel.child(),
+        };
+        let deadline = token.deadline();
+        let guard = CancelOnDrop(token.clone());
         let budget = *self.registry.budget();
         let work = tokio::task::spawn_blocking(move || {
             let _permit = permit;
@@ -102,15 +167,18 @@ impl Shared {
                 .iter()
                 .map(|name| network.variable_id(name))
                 .collect::<Result<Vec<_>, _>>()?;
-            let answer = loaded.answer(kind, &budget, &sampling, &evidence, &targets)?;
+            let answer = loaded.answer(kind, &budget, &sampling, &evidence, &targets, &token)?;
             Ok(convert::query_response(&loaded, &answer))
         });
-        let joined = match time_budget {
-            Some(limit) => tokio::time::timeout(limit, work)
+        // The token stops the work; the timer only makes sure the client hears back at its
+        // deadline even from an engine that checks its token late.
+        let joined = match deadline {
+            Some(at) => tokio::time::timeout_at(at.into(), work)
                 .await
-                .map_err(|_| ServiceError::DeadlineExceeded(limit))?,
+                .map_err(|_| ServiceError::from(Interrupted::DeadlineExceeded))?,
             None => work.await,
         };
+        drop(guard);
         joined.map_err(|e| ServiceError::Internal(format!("inference worker failed: {e}")))?
     }
 
@@ -124,15 +192,19 @@ impl Shared {
         let loaded = self.registry.get(&message.network)?;
         let findings = convert::findings(message.evidence.as_ref())?;
         let kind = engine_kind(message.engine)?;
+        if let Some(timeout) = &message.timeout {
+            convert::duration(timeout, "timeout")?;
+        }
         let budget = time_budget(request, message.timeout.as_ref());
         let sampling = convert::sampling_config(message.sampling.as_ref(), budget)?;
+        let cancel = self.request_token(budget);
         self.infer(
             loaded,
             findings,
             message.targets.clone(),
             kind,
             sampling,
-            budget,
+            &cancel,
         )
         .await
     }
@@ -190,6 +262,7 @@ impl pb::network_service_server::NetworkService for NetworkApi {
         &self,
         request: Request<pb::UploadNetworkRequest>,
     ) -> Result<Response<pb::UploadNetworkResponse>, Status> {
+        let guard = CancelOnDrop(self.0.request_token(time_budget(&request, None)));
         logged("UploadNetwork", async {
             let caller = Caller::of(&request);
             caller.require(Scope::Networks, "upload networks")?;
@@ -203,23 +276,33 @@ impl pb::network_service_server::NetworkService for NetworkApi {
                 Ok(pb::NetworkFormat::Uai) => Some(Format::Uai),
                 Err(_) => {
                     return Err(ServiceError::InvalidRequest(format!(
-                        "unknown format {} (valid: 0 unspecified, 1 BIF, 2 XMLBIF)",
+                        "unknown format {} (valid: 0 unspecified, 1 BIF, 2 XMLBIF, 3 NET, 4 XDSL, 5 UAI)",
                         message.format
                     )));
                 }
             };
             let shared = self.0.clone();
-            let loaded = tokio::task::spawn_blocking(move || {
+            // Parsing and the cost estimate run on the blocking pool and stop with the
+            // request (its deadline, its cancel, shutdown).
+            let cancel = guard.0.clone();
+            let work = tokio::task::spawn_blocking(move || {
                 shared.registry.upload(
                     &message.name,
                     format,
                     &message.content,
                     message.replace,
                     &caller,
+                    &cancel,
                 )
-            })
-            .await
-            .map_err(|e| ServiceError::Internal(format!("upload worker failed: {e}")))??;
+            });
+            let joined = match guard.0.deadline() {
+                Some(at) => tokio::time::timeout_at(at.into(), work)
+                    .await
+                    .map_err(|_| ServiceError::from(Interrupted::DeadlineExceeded))?,
+                None => work.await,
+            };
+            let loaded = joined
+                .map_err(|e| ServiceError::Internal(format!("upload worker failed: {e}")))??;
             Ok(pb::UploadNetworkResponse {
                 summary: Some(convert::summary(&loaded)),
             })
@@ -265,15 +348,26 @@ impl pb::inference_service_server::InferenceService for InferenceApi {
         request: Request<Streaming<pb::QueryRequest>>,
     ) -> Result<Response<Self::BatchQueryStream>, Status> {
         let shared = self.0.clone();
-        let deadline = time_budget(&request, None);
+        let deadline = deadline_after(time_budget(&request, None));
         // Each case is checked as its own call, with the stream's caller.
         let caller = Caller::of(&request);
         let mut cases = request.into_inner();
+        // Cases are read as they arrive, so that h2's buffer of small frames drains (see
+        // `http2_settings`); when this queue is full, flow control holds the client back.
+        let (queued, mut queue) = mpsc::channel::<Result<pb::QueryRequest, Status>>(BATCH_QUEUE);
+        tokio::spawn(async move {
+            while let Some(next) = cases.next().await {
+                let failed = next.is_err();
+                if queued.send(next).await.is_err() || failed {
+                    break;
+                }
+            }
+        });
         let (sender, receiver) = mpsc::channel(64);
         tokio::spawn(async move {
             let started = Instant::now();
             let mut index = 0i64;
-            while let Some(next) = cases.next().await {
+            while let Some(next) = queue.recv().await {
                 let case = match next {
                     Ok(case) => case,
                     Err(status) => {
@@ -282,13 +376,18 @@ impl pb::inference_service_server::InferenceService for InferenceApi {
                     }
                 };
                 let case_id = case.case_id.clone();
-                let remaining = deadline.map(|d| d.saturating_sub(started.elapsed()));
                 let mut request = Request::new(case);
                 request.extensions_mut().insert(caller.clone());
-                if let Some(remaining) = remaining {
-                    request.set_timeout(remaining);
+                if let Some(deadline) = deadline {
+                    request.set_timeout(deadline.saturating_duration_since(Instant::now()));
                 }
-                let outcome = match shared.query(&request).await {
+                // A client that goes away cancels the case in progress (dropping the query's
+                // future cancels its token), not only the cases after it.
+                let answer = tokio::select! {
+                    answer = shared.query(&request) => answer,
+                    () = sender.closed() => break,
+                };
+                let outcome = match answer {
                     Ok(result) => pb::batch_query_response::Outcome::Result(result),
                     Err(error) => {
                         let status = Status::from(error);
@@ -319,6 +418,9 @@ impl pb::inference_service_server::InferenceService for InferenceApi {
     }
 }
 
+/// Cases of one `BatchQuery` read ahead of the one being answered.
+const BATCH_QUEUE: usize = 4_096;
+
 /// `credence.v1.SessionService`.
 #[derive(Clone)]
 pub struct SessionApi(pub Arc<Shared>);
@@ -337,33 +439,90 @@ fn session_message(state: &SessionState) -> pb::Session {
     }
 }
 
+/// What a session was at one revision.
+struct AtRevision {
+    loaded: Arc<LoadedNetwork>,
+    findings: Findings,
+    changes: Vec<sessions::Change>,
+}
+
 impl SessionApi {
-    /// Posteriors of `targets` at `revision` of a session.
-    async fn posteriors_at(
+    /// Session `id` at `revision` (the current one when `None`).
+    async fn at_revision(
         &self,
         caller: &Caller,
         id: &str,
         revision: Option<i64>,
-        targets: Vec<String>,
-        kind: EngineKind,
-        sampling: SamplingConfig,
-    ) -> Result<(i64, Vec<sessions::Change>, pb::QueryResponse), ServiceError> {
+    ) -> Result<AtRevision, ServiceError> {
         let session = self.0.sessions.get(id, caller, Need::Read)?;
-        let (loaded, findings, revision, changes) = {
-            let state = session.lock().await;
-            let revision = revision.unwrap_or(state.revision());
-            let findings = state.findings_at(revision)?.clone();
-            let changes = match revision {
-                0 => Vec::new(),
-                r => state.revisions[r as usize - 1].changes.clone(),
-            };
-            (state.network.clone(), findings, revision, changes)
+        let state = session.lock().await;
+        let revision = revision.unwrap_or(state.revision());
+        let findings = state.findings_at(revision)?.clone();
+        let changes = match revision {
+            0 => Vec::new(),
+            r => state.revisions[r as usize - 1].changes.clone(),
         };
-        let response = self
+        Ok(AtRevision {
+            loaded: state.network.clone(),
+            findings,
+            changes,
+        })
+    }
+
+    /// One Watch message: the answer for `revision`, shared with every other watcher of it.
+    async fn watch_message(
+        &self,
+        caller: &Caller,
+        id: &str,
+        revision: i64,
+        targets: &[String],
+    ) -> Result<pb::WatchResponse, Status> {
+        let at = self.at_revision(caller, id, Some(revision)).await?;
+        let shared = self.0.clone();
+        let (loaded, findings, owned_targets) = (at.loaded, at.findings, targets.to_vec());
+        let posteriors = self
             .0
-            .infer(loaded, findings, targets, kind, sampling, None)
+            .watches
+            .get(id, revision, targets, |permit| async move {
+                let cancel = shared.request_token(None);
+                shared
+                    .compute(
+                        permit,
+                        loaded,
+                        findings,
+                        owned_targets,
+                        EngineKind::Auto,
+                        SamplingConfig::default(),
+                        &cancel,
+                    )
+                    .await
+            })
             .await?;
-        Ok((revision, changes, response))
+        // The session may have moved on while this was computed or waited for a slot.
+        let current = self
+            .0
+            .sessions
+            .get(id, caller, Need::Read)
+            .map_err(Status::from)?
+            .lock()
+            .await
+            .revision();
+        let mut posteriors = posteriors;
+        if current > revision {
+            let lag = format!(
+                "this watcher lags: the session is at revision {current}; the later revisions follow"
+            );
+            posteriors.engine_reason = if posteriors.engine_reason.is_empty() {
+                lag
+            } else {
+                format!("{}; {lag}", posteriors.engine_reason)
+            };
+        }
+        Ok(pb::WatchResponse {
+            revision,
+            changes: at.changes.iter().map(convert::change_message).collect(),
+            posteriors: Some(posteriors),
+        })
     }
 }
 
@@ -442,10 +601,9 @@ impl pb::session_service_server::SessionService for SessionApi {
     ) -> Result<Response<pb::DeleteSessionResponse>, Status> {
         logged("DeleteSession", async {
             let caller = Caller::of(&request);
-            self.0
-                .sessions
-                .delete(&request.get_ref().id, &caller)
-                .await?;
+            let id = &request.get_ref().id;
+            self.0.sessions.delete(id, &caller).await?;
+            self.0.watches.forget(id);
             Ok(pb::DeleteSessionResponse {})
         })
         .await
@@ -473,6 +631,7 @@ impl pb::session_service_server::SessionService for SessionApi {
         &self,
         request: Request<pb::UpdateEvidenceRequest>,
     ) -> Result<Response<pb::UpdateEvidenceResponse>, Status> {
+        let cancel = self.0.request_token(time_budget(&request, None));
         logged("UpdateEvidence", async {
             let caller = Caller::of(&request);
             let message = request.into_inner();
@@ -508,7 +667,7 @@ impl pb::session_service_server::SessionService for SessionApi {
                     vec![],
                     EngineKind::JunctionTree,
                     SamplingConfig::default(),
-                    None,
+                    &cancel,
                 )
                 .await
                 .or_else(|error| match error {
@@ -540,23 +699,25 @@ impl pb::session_service_server::SessionService for SessionApi {
         &self,
         request: Request<pb::GetPosteriorsRequest>,
     ) -> Result<Response<pb::QueryResponse>, Status> {
+        let budget = time_budget(&request, None);
         logged("GetPosteriors", async {
             let caller = Caller::of(&request);
             let message = request.into_inner();
             let revision = message.at_revision.then_some(message.revision);
             let kind = engine_kind(message.engine)?;
-            let sampling = convert::sampling_config(message.sampling.as_ref(), None)?;
-            let (_, _, response) = self
-                .posteriors_at(
-                    &caller,
-                    &message.id,
-                    revision,
+            let sampling = convert::sampling_config(message.sampling.as_ref(), budget)?;
+            let at = self.at_revision(&caller, &message.id, revision).await?;
+            let cancel = self.0.request_token(budget);
+            self.0
+                .infer(
+                    at.loaded,
+                    at.findings,
                     message.targets,
                     kind,
                     sampling,
+                    &cancel,
                 )
-                .await?;
-            Ok(response)
+                .await
         })
         .await
     }
@@ -603,6 +764,7 @@ impl pb::session_service_server::SessionService for SessionApi {
     ) -> Result<Response<Self::WatchStream>, Status> {
         let caller = Caller::of(&request);
         let message = request.into_inner();
+        convert::check_targets(&message.targets).map_err(Status::from)?;
         let session = self
             .0
             .sessions
@@ -633,23 +795,12 @@ impl pb::session_service_server::SessionService for SessionApi {
                 let from = if first { next } else { next + 1 };
                 first = false;
                 for revision in from..=current {
-                    let answer = api
-                        .posteriors_at(
-                            &caller,
-                            &message.id,
-                            Some(revision),
-                            message.targets.clone(),
-                            EngineKind::Auto,
-                            SamplingConfig::default(),
-                        )
-                        .await;
-                    let item = answer.map(|(revision, changes, posteriors)| pb::WatchResponse {
-                        revision,
-                        changes: changes.iter().map(convert::change_message).collect(),
-                        posteriors: Some(posteriors),
-                    });
+                    let item = tokio::select! {
+                        item = api.watch_message(&caller, &message.id, revision, &message.targets) => item,
+                        () = sender.closed() => return,
+                    };
                     let failed = item.is_err();
-                    if sender.send(item.map_err(Status::from)).await.is_err() || failed {
+                    if sender.send(item).await.is_err() || failed {
                         return;
                     }
                     next = revision;
@@ -657,9 +808,8 @@ impl pb::session_service_server::SessionService for SessionApi {
                 if revisions.changed().await.is_err() {
                     // The session was deleted: its sender is gone.
                     let _ = sender
-                        .send(Err(Status::not_found(format!(
-                            "session '{}' was deleted",
-                            message.id
+                        .send(Err(Status::from(ServiceError::SessionNotFound(
+                            message.id.clone(),
                         ))))
                         .await;
                     return;

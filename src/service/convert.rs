@@ -41,8 +41,54 @@ pub fn engine_value(kind: EngineKind) -> pb::Engine {
     }
 }
 
-/// Sampling settings from a request: defaults where a field is zero, and the time budget
-/// capped by the request's deadline so that a sampling run stops in time.
+/// Bounds of the sampling settings a request may ask for, checked before anything is
+/// allocated or started, so that the client hears which field is out of bounds. They are the
+/// library's own bounds (`SamplingConfig` refuses the same values): far above what a useful
+/// answer needs (the defaults are 100,000 samples, 4 chains, 1,000 sweeps of burn-in, thinning
+/// 1), low enough that the memory a request sizes stays small; the time any of them takes is
+/// bounded by the request's deadline and `max_time`.
+pub mod bounds {
+    /// `sampling.n_samples`.
+    pub const MAX_SAMPLES: u64 = 10_000_000_000;
+    /// `sampling.n_chains`: each chain holds a copy of the network's state and its counts.
+    pub const MAX_CHAINS: u32 = 256;
+    /// `sampling.burn_in`, sweeps per chain.
+    pub const MAX_BURN_IN: u64 = 10_000_000;
+    /// `sampling.thinning`, sweeps per kept sample.
+    pub const MAX_THINNING: u64 = 10_000;
+    /// `sampling.max_time`.
+    pub const MAX_TIME: std::time::Duration = std::time::Duration::from_secs(3_600);
+    /// Smallest nonzero `sampling.precision`.
+    pub const MIN_PRECISION: f64 = 1e-9;
+}
+
+fn bad_field(field: &str, description: String) -> ServiceError {
+    ServiceError::InvalidField {
+        field: field.to_string(),
+        description,
+    }
+}
+
+fn at_most<T: PartialOrd + std::fmt::Display>(
+    field: &str,
+    value: T,
+    bound: T,
+) -> Result<T, ServiceError> {
+    if value > bound {
+        return Err(bad_field(
+            field,
+            format!("at most {bound} is accepted, got {value}"),
+        ));
+    }
+    Ok(value)
+}
+
+/// Sampling settings from a request: defaults where a field is zero, every field within its
+/// [`bounds`], and the time budget capped by the request's deadline so that a sampling run
+/// stops in time.
+///
+/// # Errors
+/// [`ServiceError::InvalidField`] naming the field and its bound.
 pub fn sampling_config(
     options: Option<&pb::SamplingOptions>,
     deadline: Option<std::time::Duration>,
@@ -50,29 +96,46 @@ pub fn sampling_config(
     let mut config = SamplingConfig::default();
     if let Some(options) = options {
         if options.n_samples > 0 {
-            config.n_samples = options.n_samples;
+            config.n_samples =
+                at_most("sampling.n_samples", options.n_samples, bounds::MAX_SAMPLES)?;
         }
         config.seed = options.seed;
-        if options.precision < 0.0 || !options.precision.is_finite() {
-            return Err(ServiceError::InvalidRequest(format!(
-                "sampling.precision must be a non-negative number, got {}",
-                options.precision
-            )));
+        let precision = options.precision;
+        if !(precision == 0.0 || (bounds::MIN_PRECISION..1.0).contains(&precision)) {
+            return Err(bad_field(
+                "sampling.precision",
+                format!(
+                    "must be 0 (no target) or at least {:e} and below 1, got {precision}",
+                    bounds::MIN_PRECISION
+                ),
+            ));
         }
         if options.precision > 0.0 {
             config.precision = Some(options.precision);
         }
         if let Some(limit) = &options.max_time {
-            config.max_time = Some(duration(limit, "sampling.max_time")?);
+            let limit = duration(limit, "sampling.max_time")?;
+            if limit > bounds::MAX_TIME {
+                return Err(bad_field(
+                    "sampling.max_time",
+                    format!(
+                        "at most {} s is accepted, got {:.3} s",
+                        bounds::MAX_TIME.as_secs(),
+                        limit.as_secs_f64()
+                    ),
+                ));
+            }
+            config.max_time = Some(limit);
         }
         if options.n_chains > 0 {
-            config.n_chains = options.n_chains as usize;
+            config.n_chains =
+                at_most("sampling.n_chains", options.n_chains, bounds::MAX_CHAINS)? as usize;
         }
         if options.burn_in > 0 {
-            config.burn_in = options.burn_in;
+            config.burn_in = at_most("sampling.burn_in", options.burn_in, bounds::MAX_BURN_IN)?;
         }
         if options.thinning > 0 {
-            config.thinning = options.thinning;
+            config.thinning = at_most("sampling.thinning", options.thinning, bounds::MAX_THINNING)?;
         }
     }
     if let Some(deadline) = deadline {
@@ -84,14 +147,21 @@ pub fn sampling_config(
 }
 
 /// A wire duration, refusing negative ones.
+///
+/// # Errors
+/// [`ServiceError::InvalidField`] for a negative duration or nanoseconds past a second.
 pub fn duration(
     value: &prost_types::Duration,
     field: &str,
 ) -> Result<std::time::Duration, ServiceError> {
-    if value.seconds < 0 || value.nanos < 0 {
-        return Err(ServiceError::InvalidRequest(format!(
-            "{field} must not be negative"
-        )));
+    if value.seconds < 0 || value.nanos < 0 || value.nanos >= 1_000_000_000 {
+        return Err(bad_field(
+            field,
+            format!(
+                "must be a non-negative duration with nanos below 1e9, got {} s {} ns",
+                value.seconds, value.nanos
+            ),
+        ));
     }
     Ok(std::time::Duration::new(
         value.seconds as u64,
@@ -104,44 +174,90 @@ pub fn duration(
 /// work proportional to it is done.
 pub const MAX_ITEMS: usize = 10_000;
 
-/// Refuses a request naming more than [`MAX_ITEMS`] targets.
-pub fn check_targets(targets: &[String]) -> Result<(), ServiceError> {
-    if targets.len() > MAX_ITEMS {
-        return Err(ServiceError::InvalidRequest(format!(
-            "the request names {} targets; at most {MAX_ITEMS} are accepted",
-            targets.len()
-        )));
+/// Longest variable or state name a request may use, in bytes. Names in real networks are
+/// short; refusing long ones at the edge keeps the "did you mean" search (edit distance,
+/// quadratic in the name's length) and the messages that quote a name small.
+pub const MAX_NAME_BYTES: usize = 1_024;
+
+/// Refuses a name longer than [`MAX_NAME_BYTES`], naming the field.
+///
+/// # Errors
+/// [`ServiceError::InvalidField`].
+pub fn check_name(field: &str, name: &str) -> Result<(), ServiceError> {
+    if name.len() > MAX_NAME_BYTES {
+        return Err(bad_field(
+            field,
+            format!(
+                "names are at most {MAX_NAME_BYTES} bytes, got {} ('{}')",
+                name.len(),
+                super::error::echo(name)
+            ),
+        ));
     }
     Ok(())
 }
 
-/// Request evidence as named findings (validated later against the network).
+/// Refuses a request naming more than [`MAX_ITEMS`] targets, or a name too long to be one.
 ///
 /// # Errors
-/// More than [`MAX_ITEMS`] items, or a variable given both hard and soft evidence in one
-/// request: ambiguous, so refused rather than silently dropping one of them.
+/// [`ServiceError::InvalidField`] on `targets`.
+pub fn check_targets(targets: &[String]) -> Result<(), ServiceError> {
+    if targets.len() > MAX_ITEMS {
+        return Err(bad_field(
+            "targets",
+            format!(
+                "the request names {} targets; at most {MAX_ITEMS} are accepted",
+                targets.len()
+            ),
+        ));
+    }
+    targets.iter().try_for_each(|t| check_name("targets", t))
+}
+
+/// Request evidence as named findings (validated later against the network). A variable may
+/// have both a hard finding and a likelihood: the library multiplies them, as it does for
+/// any evidence.
+///
+/// # Errors
+/// More than [`MAX_ITEMS`] items, or a name longer than [`MAX_NAME_BYTES`].
 pub fn findings(evidence: Option<&pb::Evidence>) -> Result<Findings, ServiceError> {
     let mut findings = Findings::new();
     if let Some(evidence) = evidence {
         let items = evidence.hard.len() + evidence.soft.len();
         if items > MAX_ITEMS {
-            return Err(ServiceError::InvalidRequest(format!(
-                "the evidence has {items} items; at most {MAX_ITEMS} are accepted"
-            )));
+            return Err(bad_field(
+                "evidence",
+                format!("the evidence has {items} items; at most {MAX_ITEMS} are accepted"),
+            ));
         }
         for (variable, state) in &evidence.hard {
+            check_name("evidence.hard", variable)?;
+            check_name("evidence.hard", state)?;
             findings.insert(variable.clone(), Finding::Hard(state.clone()));
         }
         for (variable, likelihood) in &evidence.soft {
-            if findings.contains_key(variable) {
-                return Err(ServiceError::InvalidRequest(format!(
-                    "'{variable}' has both hard and soft evidence; give one of them"
-                )));
-            }
-            findings.insert(variable.clone(), Finding::Soft(likelihood.values.clone()));
+            check_name("evidence.soft", variable)?;
+            let values = likelihood.values.clone();
+            let finding = match findings.remove(variable) {
+                Some(Finding::Hard(state)) => Finding::Both(state, values),
+                _ => Finding::Soft(values),
+            };
+            findings.insert(variable.clone(), finding);
         }
     }
     Ok(findings)
+}
+
+/// Request evidence resolved against `network`: the one path from wire evidence to the
+/// library's [`Evidence`] (names checked, likelihoods validated).
+///
+/// # Errors
+/// As [`findings`], then unknown names or bad likelihoods.
+pub fn evidence(
+    network: &Network,
+    evidence: Option<&pb::Evidence>,
+) -> Result<crate::Evidence, ServiceError> {
+    super::sessions::to_evidence(network, &findings(evidence)?)
 }
 
 /// Named findings on the wire.
@@ -160,6 +276,15 @@ pub fn evidence_message(findings: &Findings) -> pb::Evidence {
                     },
                 );
             }
+            Finding::Both(state, values) => {
+                evidence.hard.insert(variable.clone(), state.clone());
+                evidence.soft.insert(
+                    variable.clone(),
+                    pb::Likelihood {
+                        values: values.clone(),
+                    },
+                );
+            }
         }
     }
     evidence
@@ -168,6 +293,15 @@ pub fn evidence_message(findings: &Findings) -> pb::Evidence {
 /// A wire change as a session change.
 pub fn change(message: &pb::EvidenceChange) -> Result<Change, ServiceError> {
     use pb::evidence_change::Change as Wire;
+    match &message.change {
+        Some(Wire::SetHard(h)) => {
+            check_name("changes.set_hard.variable", &h.variable)?;
+            check_name("changes.set_hard.state", &h.state)?;
+        }
+        Some(Wire::SetSoft(s)) => check_name("changes.set_soft.variable", &s.variable)?,
+        Some(Wire::Retract(variable)) => check_name("changes.retract", variable)?,
+        None => {}
+    }
     match &message.change {
         Some(Wire::SetHard(h)) => Ok(Change::SetHard {
             variable: h.variable.clone(),
@@ -224,7 +358,6 @@ pub fn revision_message(revision: &Revision) -> pb::Revision {
     }
 }
 
-/// An answer on the wire.
 /// Each marginal with its variable's and states' names.
 pub fn posteriors_message(network: &Network, posteriors: &crate::Posteriors) -> Vec<pb::Posterior> {
     posteriors
@@ -240,6 +373,7 @@ pub fn posteriors_message(network: &Network, posteriors: &crate::Posteriors) -> 
         .collect()
 }
 
+/// An answer on the wire, stamped with the network's content hash.
 pub fn query_response(loaded: &LoadedNetwork, answer: &Answer) -> pb::QueryResponse {
     let network: &Network = &loaded.network;
     let posteriors = &answer.posteriors;
@@ -317,9 +451,7 @@ pub fn variables(network: &Network) -> Vec<pb::Variable> {
                     .map(|&p| network.variable(p).name().to_string())
                     .collect(),
                 description: variable.description().unwrap_or_default(),
-                position: network
-                    .position(var)
-                    .map(|(x, y)| pb::Position { x, y }),
+                position: network.position(var).map(|(x, y)| pb::Position { x, y }),
             }
         })
         .collect()

@@ -10,18 +10,22 @@
 mod analysis_api;
 mod api;
 mod auth;
-mod convert;
+pub mod convert;
 mod error;
 mod registry;
 mod sessions;
 mod store;
+mod watch;
 mod web;
 
 pub use auth::{Caller, Scope, Tokens};
+/// The one mapping between engine kinds and their wire values, for clients in this crate too.
+pub use convert::{engine_kind, engine_value};
 pub use error::ServiceError;
 pub use registry::{LoadedNetwork, Registry};
 pub use store::DATABASE_FILE;
 
+use crate::cancel::{CancelToken, Interrupted};
 use crate::infer::Budget;
 use std::future::Future;
 use std::path::PathBuf;
@@ -104,6 +108,10 @@ pub struct Shared {
     max_message_bytes: usize,
     tokens: Option<Arc<Tokens>>,
     tls: Option<(Vec<u8>, Vec<u8>)>,
+    /// Cancelled when the server starts shutting down; every request's token is its child.
+    shutdown: CancelToken,
+    /// One computation per session revision, shared by all of its watchers.
+    watches: watch::Answers,
 }
 
 /// Default largest request: uploads of multi-megabyte networks fit.
@@ -135,6 +143,8 @@ pub fn open(config: &Config) -> Result<(Arc<Shared>, Vec<String>), ServiceError>
         max_message_bytes: config.max_message_bytes,
         tokens: config.tokens.clone(),
         tls: config.tls.clone(),
+        shutdown: CancelToken::new(),
+        watches: watch::Answers::new(config.max_concurrent_queries),
     };
     Ok((Arc::new(shared), problems))
 }
@@ -148,6 +158,38 @@ impl Shared {
             .map(|n| n.name.clone())
             .collect()
     }
+}
+
+/// Flow control of each stream: small enough that a stalled stream's buffered frames stay
+/// well within h2's budget for small DATA frames (see [`http2_settings`]), large enough for
+/// uploads at local-network speed.
+pub const STREAM_WINDOW_BYTES: u32 = 64 << 10;
+
+/// Flow control of a connection: h2 allows half of it in framing overhead of small frames.
+pub const CONNECTION_WINDOW_BYTES: u32 = 4 << 20;
+
+/// HTTP/2 settings for long streams of small messages.
+///
+/// h2 closes a connection with GOAWAY `ENHANCE_YOUR_CALM` ("too many data frames") when the
+/// small DATA frames it buffers unread cost more than half the connection window in overhead
+/// (256 bytes counted per frame). A `BatchQuery` client sends one small frame per case, faster
+/// than cases are answered; with the default 1 MiB stream window about 4,000 tiny cases could
+/// wait in h2's buffer and the budget ran out. Now `BatchQuery` reads cases as they come into
+/// its own bounded queue (so h2's buffer drains), and a stream's window is small enough that
+/// even when that queue is full, a stream's unread frames cost at most about a third of the
+/// budget. Keepalive pings find dead peers of long streams.
+fn http2_settings(builder: tonic::transport::Server) -> tonic::transport::Server {
+    builder
+        .initial_stream_window_size(STREAM_WINDOW_BYTES)
+        .initial_connection_window_size(CONNECTION_WINDOW_BYTES)
+        .http2_adaptive_window(Some(false))
+        .http2_keepalive_interval(Some(std::time::Duration::from_secs(30)))
+        .http2_keepalive_timeout(Some(std::time::Duration::from_secs(20)))
+        // A client that cancels many calls at once (deadlines on a burst of queries) resets
+        // many streams before they are accepted; hyper's default of 20 cut such clients off.
+        // Still low enough to stop a rapid-reset flood (CVE-2023-44487) early.
+        .http2_max_pending_accept_reset_streams(Some(100))
+        .max_concurrent_streams(Some(1_000))
 }
 
 /// Serves on `listener` until `shutdown` completes, then reports NOT_SERVING, stops accepting,
@@ -218,7 +260,7 @@ pub async fn serve(
 
     // HTTP/1.1 beside HTTP/2 on one port: browsers reach the page and, through the gRPC-web
     // layer, the same services as every gRPC client.
-    let mut builder = tonic::transport::Server::builder().accept_http1(true);
+    let mut builder = http2_settings(tonic::transport::Server::builder().accept_http1(true));
     if let Some((certificate, key)) = &shared.tls {
         builder = builder.tls_config(
             tonic::transport::ServerTlsConfig::new()
@@ -242,7 +284,9 @@ pub async fn serve(
         result = &mut server => return result,
         () = shutdown => {}
     }
-    tracing::info!("shutting down: NOT_SERVING, finishing calls in flight");
+    tracing::info!("shutting down: NOT_SERVING, stopping computations, finishing calls");
+    // Every computation in flight stops within about 100 ms and answers UNAVAILABLE.
+    shared.shutdown.cancel(Interrupted::ShuttingDown);
     health
         .set_not_serving::<NetworkServiceServer<api::NetworkApi>>()
         .await;

@@ -11,9 +11,10 @@
 use super::auth::Caller;
 use super::error::ServiceError;
 use super::store::{Store, create_private_dir, create_private_file};
+use crate::cancel::CancelToken;
 use crate::infer::{
-    Answer, Budget, CostEstimate, EngineKind, InferenceError, SamplingConfig, build_engine,
-    format_bytes,
+    Answer, AutoEngine, Budget, CostEstimate, EngineKind, Enumeration, InferenceError, Sampler,
+    SamplingConfig, SamplingMethod, VariableElimination, format_bytes,
 };
 use crate::io::{Format, read_bif, write_bif};
 use crate::{Evidence, InferenceEngine, JunctionTree, Network, VarId};
@@ -54,16 +55,51 @@ pub struct LoadedNetwork {
     /// has: the session's history stays readable, queries fail with a clear error.
     available: bool,
     junction_tree: OnceLock<Result<Arc<JunctionTree>, InferenceError>>,
+    // The other engines, also built on first use and kept with this version of the network
+    // (a new version is a new `LoadedNetwork`, so nothing stale survives a replacement).
+    // Samplers share one compiled sampler; each query only gives it its method and settings.
+    variable_elimination: OnceLock<Arc<VariableElimination>>,
+    enumeration: OnceLock<Result<Arc<Enumeration>, InferenceError>>,
+    sampler: OnceLock<Result<Sampler, InferenceError>>,
 }
 
 impl LoadedNetwork {
+    /// An operator's network, or a kept version: the cost estimate runs to the end, however
+    /// large, since the operator chose the file.
     pub(crate) fn new(name: String, network: Network, budget: &Budget) -> LoadedNetwork {
+        let cost = JunctionTree::estimate(&network);
+        Self::with_cost(name, network, budget, cost)
+    }
+
+    /// An uploaded network: the cost estimate stops as soon as it is over `budget`, within its
+    /// own time cap, and when `cancel` says so.
+    ///
+    /// # Errors
+    /// [`InferenceError::Interrupted`], or [`InferenceError::EstimateTooSlow`].
+    pub(crate) fn new_until(
+        name: String,
+        network: Network,
+        budget: &Budget,
+        cancel: &CancelToken,
+    ) -> Result<LoadedNetwork, InferenceError> {
+        cancel.check()?;
+        let cost = JunctionTree::estimate_within(&network, budget, cancel)?;
+        cancel.check()?;
+        Ok(Self::with_cost(name, network, budget, cost))
+    }
+
+    fn with_cost(
+        name: String,
+        network: Network,
+        budget: &Budget,
+        cost: CostEstimate,
+    ) -> LoadedNetwork {
         if let Some(renormalized) = network.renormalized() {
             tracing::warn!(network = %name, "{renormalized}");
         }
         let hash = format!("{:x}", Sha256::digest(write_bif(&network).as_bytes()));
-        let cost = JunctionTree::estimate(&network);
-        let fits_budget = cost.bytes <= budget.max_bytes as f64;
+        // A partial estimate is a lower bound that already passed the budget.
+        let fits_budget = cost.complete && cost.bytes <= budget.max_bytes as f64;
         LoadedNetwork {
             name,
             network: Arc::new(network),
@@ -73,6 +109,9 @@ impl LoadedNetwork {
             origin: Origin::Operator,
             available: true,
             junction_tree: OnceLock::new(),
+            variable_elimination: OnceLock::new(),
+            enumeration: OnceLock::new(),
+            sampler: OnceLock::new(),
         }
     }
 
@@ -99,6 +138,9 @@ impl LoadedNetwork {
             origin: Origin::Operator,
             available: false,
             junction_tree: OnceLock::new(),
+            variable_elimination: OnceLock::new(),
+            enumeration: OnceLock::new(),
+            sampler: OnceLock::new(),
         }
     }
 
@@ -150,6 +192,38 @@ impl LoadedNetwork {
             .clone()
     }
 
+    fn variable_elimination(&self) -> Arc<VariableElimination> {
+        self.variable_elimination
+            .get_or_init(|| Arc::new(VariableElimination::new(self.network.clone())))
+            .clone()
+    }
+
+    fn enumeration(&self) -> Result<Arc<Enumeration>, InferenceError> {
+        self.enumeration
+            .get_or_init(|| Enumeration::new(self.network.clone()).map(Arc::new))
+            .clone()
+    }
+
+    /// A sampler running `method` with `config`, sharing this network's compiled tables.
+    fn sampler(
+        &self,
+        method: SamplingMethod,
+        config: &SamplingConfig,
+    ) -> Result<Sampler, InferenceError> {
+        let base = self
+            .sampler
+            .get_or_init(|| {
+                Sampler::new(
+                    self.network.clone(),
+                    SamplingMethod::LikelihoodWeighting,
+                    SamplingConfig::default(),
+                )
+            })
+            .as_ref()
+            .map_err(Clone::clone)?;
+        base.with_method(method).with_config(config.clone())
+    }
+
     /// The exact engine analyses run on: the shared junction tree when it fits the budget,
     /// else variable elimination (nothing compiled; each question pays for its own work).
     ///
@@ -162,20 +236,20 @@ impl LoadedNetwork {
         if self.fits_budget {
             Ok(self.junction_tree(budget)?)
         } else {
-            Ok(Arc::new(crate::VariableElimination::new(
-                self.network.clone(),
-            )))
+            Ok(self.variable_elimination())
         }
     }
 
-    /// Answers a query with the engine `kind`. Blocking (compiles the junction tree on first
-    /// use, samples), so call it from the blocking pool.
+    /// Answers a query with the engine `kind`, stopping when `cancel` says so. Blocking
+    /// (compiles the junction tree on first use, samples), so call it from the blocking pool.
     ///
-    /// `auto` on a network whose tree fits the budget uses the shared tree rather than
-    /// compiling another.
+    /// Every engine is built once per network version: `auto` on a network whose tree fits
+    /// the budget uses the shared tree, and on one over it samples with the shared sampler
+    /// (the decision was made when the network was loaded, so nothing is triangulated again).
     ///
     /// # Errors
-    /// As the engine's, plus over budget or too large to enumerate.
+    /// As the engine's, plus over budget, too large to enumerate, invalid sampling settings,
+    /// or [`InferenceError::Interrupted`].
     pub fn answer(
         &self,
         kind: EngineKind,
@@ -183,11 +257,17 @@ impl LoadedNetwork {
         sampling: &SamplingConfig,
         evidence: &Evidence,
         targets: &[VarId],
+        cancel: &CancelToken,
     ) -> Result<Answer, InferenceError> {
+        cancel.check()?;
         match kind {
-            EngineKind::JunctionTree => self.junction_tree(budget)?.answer(evidence, targets),
+            EngineKind::JunctionTree => self
+                .junction_tree(budget)?
+                .answer_until(evidence, targets, cancel),
             EngineKind::Auto if self.fits_budget => {
-                let mut answer = self.junction_tree(budget)?.answer(evidence, targets)?;
+                let mut answer = self
+                    .junction_tree(budget)?
+                    .answer_until(evidence, targets, cancel)?;
                 // Worded as `AutoEngine` words it, so that a server's answer and a local one
                 // are the same record.
                 answer.reason = Some(format!(
@@ -197,8 +277,21 @@ impl LoadedNetwork {
                 ));
                 Ok(answer)
             }
-            other => build_engine(other, self.network.clone(), budget, sampling)?
-                .answer(evidence, targets),
+            EngineKind::Auto => {
+                let sampler = self.sampler(SamplingMethod::LikelihoodWeighting, sampling)?;
+                AutoEngine::over_budget(self.network.clone(), sampler, &self.cost, budget)
+                    .answer_until(evidence, targets, cancel)
+            }
+            EngineKind::VariableElimination => self
+                .variable_elimination()
+                .answer_until(evidence, targets, cancel),
+            EngineKind::Enumeration => self.enumeration()?.answer_until(evidence, targets, cancel),
+            sampler => {
+                let method =
+                    SamplingMethod::of(sampler).ok_or(InferenceError::NotASampler(sampler))?;
+                self.sampler(method, sampling)?
+                    .answer_until(evidence, targets, cancel)
+            }
         }
     }
 }
@@ -437,16 +530,17 @@ impl Registry {
         content: &str,
         replace: bool,
         caller: &Caller,
+        cancel: &CancelToken,
     ) -> Result<Arc<LoadedNetwork>, ServiceError> {
         if !valid_name(name) {
-            return Err(ServiceError::InvalidName(name.to_string()));
+            return Err(ServiceError::InvalidName(super::error::echo(name)));
         }
         self.check_replaceable(name, replace, caller)?;
         let format = format.unwrap_or_else(|| Format::detect(Path::new(""), content));
         let source = format!("{name}.{}", extension(format));
         let network = format.read(content, &source)?;
-        let loaded =
-            LoadedNetwork::new(name.to_string(), network, &self.budget).uploaded_by(caller.name());
+        let loaded = LoadedNetwork::new_until(name.to_string(), network, &self.budget, cancel)?
+            .uploaded_by(caller.name());
         if !loaded.fits_budget {
             return Err(InferenceError::OverBudget {
                 network: name.to_string(),

@@ -21,6 +21,8 @@ pub enum Finding {
     Hard(String),
     /// This likelihood vector.
     Soft(Vec<f64>),
+    /// Both, from one stateless request (a session's changes set one or the other).
+    Both(String, Vec<f64>),
 }
 
 /// Variable name → finding: the evidence of one revision.
@@ -267,6 +269,10 @@ pub fn to_evidence(network: &Network, findings: &Findings) -> Result<Evidence, S
         match finding {
             Finding::Hard(state) => evidence.observe_named(network, variable, state)?,
             Finding::Soft(values) => evidence.add_likelihood_named(network, variable, values)?,
+            Finding::Both(state, values) => {
+                evidence.observe_named(network, variable, state)?;
+                evidence.add_likelihood_named(network, variable, values)?;
+            }
         }
     }
     Ok(evidence)

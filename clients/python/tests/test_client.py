@@ -10,7 +10,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 import grpc  # noqa: E402
 
-from credence_client import Client, records  # noqa: E402
+from credence_client import Client, pb, records  # noqa: E402
 
 
 class ClientTest(unittest.TestCase):
@@ -75,6 +75,32 @@ class ClientTest(unittest.TestCase):
             self.assertEqual(len(session.network_hash), 64)
         finally:
             session.delete()
+
+    def test_a_batch_of_100000_small_cases_runs_to_the_end(self):
+        """The stock client streams small cases faster than they are answered; the server must
+        neither cut the stream (GOAWAY ENHANCE_YOUR_CALM) nor lose or reorder a case."""
+        n = 100_000
+        states = ("yes", "no")
+
+        def cases():
+            for i in range(n):
+                yield pb.QueryRequest(
+                    network="asia",
+                    evidence=pb.Evidence(hard={"smoke": states[i % 2]}),
+                    targets=["lung"],
+                    case_id=str(i),
+                )
+
+        expected = {"yes": 0.1, "no": 0.01}
+        count = 0
+        for answer in self.client._inference.BatchQuery(cases(), timeout=600):
+            self.assertEqual(answer.index, count)
+            self.assertEqual(answer.case_id, str(count))
+            self.assertEqual(answer.WhichOneof("outcome"), "result", answer.error.message)
+            lung = answer.result.posteriors[0]
+            self.assertAlmostEqual(lung.probabilities[list(lung.states).index("yes")], expected[states[count % 2]], places=12)
+            count += 1
+        self.assertEqual(count, n)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ use super::pipeline::{self, AnswerCache, Done, Writer, done};
 use super::{Setup, columns, finish, stop_if_strict};
 use anyhow::{Context, Result, anyhow, bail};
 use credence::EngineKind;
-use credence::service::pb;
+use credence::service::{engine_kind, engine_value, pb};
 use pb::inference_service_client::InferenceServiceClient;
 use pb::network_service_client::NetworkServiceClient;
 use serde_json::{Map, Value, json};
@@ -93,8 +93,9 @@ pub fn run(
             n_samples: sampling.n_samples,
             seed: sampling.seed,
             precision: sampling.precision.unwrap_or(0.0),
+            // Past i64 seconds is past any bound the server accepts: it says so.
             max_time: sampling.max_time.map(|t| prost_types::Duration {
-                seconds: t.as_secs() as i64,
+                seconds: i64::try_from(t.as_secs()).unwrap_or(i64::MAX),
                 nanos: t.subsec_nanos() as i32,
             }),
             n_chains: sampling.n_chains as u32,
@@ -350,33 +351,10 @@ impl Exchange<'_> {
     }
 }
 
-/// The engine on the wire.
-fn engine_value(kind: EngineKind) -> pb::Engine {
-    match kind {
-        EngineKind::Auto => pb::Engine::Unspecified,
-        EngineKind::JunctionTree => pb::Engine::JunctionTree,
-        EngineKind::VariableElimination => pb::Engine::VariableElimination,
-        EngineKind::Enumeration => pb::Engine::Enumeration,
-        EngineKind::LikelihoodWeighting => pb::Engine::LikelihoodWeighting,
-        EngineKind::Gibbs => pb::Engine::Gibbs,
-        EngineKind::Rejection => pb::Engine::Rejection,
-        EngineKind::Epis => pb::Engine::Epis,
-    }
-}
-
-/// The engine's command-line name from the wire.
+/// The engine's command-line name from the wire (the server's choice for a value this client
+/// does not know).
 fn engine_name(engine: i32) -> &'static str {
-    match pb::Engine::try_from(engine) {
-        Ok(pb::Engine::JunctionTree) => EngineKind::JunctionTree,
-        Ok(pb::Engine::VariableElimination) => EngineKind::VariableElimination,
-        Ok(pb::Engine::Enumeration) => EngineKind::Enumeration,
-        Ok(pb::Engine::LikelihoodWeighting) => EngineKind::LikelihoodWeighting,
-        Ok(pb::Engine::Gibbs) => EngineKind::Gibbs,
-        Ok(pb::Engine::Rejection) => EngineKind::Rejection,
-        Ok(pb::Engine::Epis) => EngineKind::Epis,
-        Ok(pb::Engine::Unspecified) | Err(_) => EngineKind::Auto,
-    }
-    .as_str()
+    engine_kind(engine).unwrap_or(EngineKind::Auto).as_str()
 }
 
 /// The JSON record (without id) of an answer from the server: the same fields, in the same
@@ -407,7 +385,8 @@ fn record(result: &pb::QueryResponse) -> Map<String, Value> {
     };
     record.insert(
         "posteriors".into(),
-        per_state(&|t, i| json!(result.posteriors[t].probabilities[i])),
+        // `get`: a server that sends fewer numbers than states gives nulls, not a crash.
+        per_state(&|t, i| json!(result.posteriors[t].probabilities.get(i))),
     );
     if !result.engine_reason.is_empty() {
         record.insert("engine_reason".into(), json!(result.engine_reason));
@@ -416,11 +395,17 @@ fn record(result: &pb::QueryResponse) -> Map<String, Value> {
         let uncertainty = &result.uncertainty;
         record.insert(
             "stderr".into(),
-            per_state(&|t, i| json!(uncertainty[t].stderr[i])),
+            per_state(&|t, i| json!(uncertainty.get(t).and_then(|u| u.stderr.get(i)))),
         );
         record.insert(
             "intervals".into(),
-            per_state(&|t, i| json!([uncertainty[t].lower[i], uncertainty[t].upper[i]])),
+            per_state(&|t, i| {
+                let u = uncertainty.get(t);
+                json!([
+                    u.and_then(|u| u.lower.get(i)),
+                    u.and_then(|u| u.upper.get(i))
+                ])
+            }),
         );
         // The wire has no "absent" R-hat: only Gibbs computes one.
         let r_hat = (engine == EngineKind::Gibbs.as_str()).then_some(stats.r_hat);
