@@ -72,19 +72,23 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn word(&mut self, what: &str) -> Result<(&'a str, usize), ReadError> {
+    /// The next word; `what` (made only on error) says what was expected.
+    fn word(&mut self, what: impl FnOnce() -> String) -> Result<(&'a str, usize), ReadError> {
         let at = self.next;
         match self.words.get(at) {
             Some(word) => {
                 self.next += 1;
                 Ok((word.text, at))
             }
-            None => Err(self.error(at, format!("expected {what}, found the end of the file"))),
+            None => Err(self.error(
+                at,
+                format!("expected {}, found the end of the file", what()),
+            )),
         }
     }
 
     fn count(&mut self, what: &str, max: usize) -> Result<usize, ReadError> {
-        let (text, at) = self.word(what)?;
+        let (text, at) = self.word(|| what.to_string())?;
         match text.parse::<usize>() {
             Ok(n) if n <= max => Ok(n),
             Ok(n) => Err(self.error(at, format!("{what} is {n}, over the limit of {max}"))),
@@ -115,7 +119,7 @@ pub fn read_uai(text: &str, source: &str) -> Result<Network, ReadError> {
             text.lines().last().map_or(0, |l| l.chars().count()) + 1,
         ),
     };
-    let (kind, at) = reader.word("'BAYES'")?;
+    let (kind, at) = reader.word(|| "'BAYES'".to_string())?;
     match kind {
         "BAYES" => {}
         "MARKOV" => {
@@ -200,7 +204,7 @@ pub fn read_uai(text: &str, source: &str) -> Result<Network, ReadError> {
         }
         let mut values = Vec::with_capacity(entries);
         for _ in 0..entries {
-            let (text, word_at) = reader.word(&format!("a value of function {f}"))?;
+            let (text, word_at) = reader.word(|| format!("a value of function {f}"))?;
             let value: f64 = text.parse().map_err(|_| {
                 reader.error(
                     word_at,

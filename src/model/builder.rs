@@ -275,6 +275,8 @@ impl NetworkBuilder {
                 });
             };
             let n_states = variable.cardinality();
+            let tolerance =
+                three_digits(NORMALIZATION_TOLERANCE.max(n_states as f64 * self.entry_rounding));
             for (configuration, column) in values.chunks_mut(n_states).enumerate() {
                 let describe = || describe_configuration(&self.variables, &parents, configuration);
                 if let Some((state, &value)) = column
@@ -292,9 +294,6 @@ impl NetworkBuilder {
                 }
                 let sum: f64 = column.iter().sum();
                 let deviation = (sum - 1.0).abs();
-                let tolerance = three_digits(
-                    NORMALIZATION_TOLERANCE.max(n_states as f64 * self.entry_rounding),
-                );
                 // The slack keeps a column written as exactly the tolerance off (0.333333 × 3
                 // at 1e-6) inside, whatever binary rounding did to its sum.
                 // A column of zeros is no distribution, whatever the tolerance.
