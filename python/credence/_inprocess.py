@@ -49,12 +49,14 @@ class Network:
 
     @classmethod
     def read(cls, path) -> "Network":
-        """Reads a network file: BIF, or XMLBIF (by the extension .xml/.xmlbif or the content)."""
+        """Reads a network file in any format the CLI reads (BIF, XMLBIF, Hugin NET, GeNIe XDSL,
+        UAI), chosen by the extension, else by the content."""
         return cls(_credence.CompiledNetwork.read(str(path)))
 
     @classmethod
     def parse(cls, text: str, format: str | None = None, source: str = "<text>") -> "Network":
-        """Parses a network from text; ``format`` is "bif" or "xmlbif" (None: by content).
+        """Parses a network from text; ``format`` is "bif", "xmlbif", "net", "xdsl" or "uai"
+        (None: by content).
         ``source`` names the text in errors, and names a network that the text leaves unnamed
         (``network unknown``) by its stem, as a file name would."""
         return cls(_credence.CompiledNetwork.parse(text, format, source))

@@ -15,7 +15,7 @@ use credence::analysis::{
     explain, intervene, maximum_a_posteriori, most_probable_explanation, value_of_information,
 };
 use credence::infer::{Budget, build_engine};
-use credence::io::{Format, read_bif, read_network, read_xmlbif, write_bif};
+use credence::io::{Format, read_network, write_bif};
 use credence::{
     Answer, EngineKind, Evidence, InferenceEngine, InferenceError, Network, SamplingConfig, VarId,
 };
@@ -326,21 +326,15 @@ impl CompiledNetwork {
         if let Some(known) = lookup(text) {
             return Ok(CompiledNetwork { inner: known });
         }
-        let format = match format.map(str::to_ascii_lowercase).as_deref() {
+        let format = match format {
             None => Format::detect(Path::new(source), text),
-            Some("bif") => Format::Bif,
-            Some("xmlbif" | "xml") => Format::XmlBif,
-            Some(other) => {
-                return Err(fail_with(format!(
-                    "unknown network format '{other}' (valid: bif, xmlbif)"
-                )));
-            }
+            Some(name) => Format::from_name(name).ok_or_else(|| {
+                fail_with(format!(
+                    "unknown network format '{name}' (valid: bif, xmlbif, net, xdsl, uai)"
+                ))
+            })?,
         };
-        let network = match format {
-            Format::Bif => read_bif(text, source),
-            Format::XmlBif => read_xmlbif(text, source),
-        }
-        .map_err(fail)?;
+        let network = format.read(text, source).map_err(fail)?;
         Ok(CompiledNetwork {
             inner: intern(network),
         })
